@@ -1,0 +1,35 @@
+# Two entry points: `make demo` runs the main job, `make test` the whole suite.
+# Both build the virtualenv in .venv/ first (once, and again when pyproject.toml changes).
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test services lint bench
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/shadowdiff demo
+
+# Installs the real services the integration tests use (Kafka jars from Maven
+# Central, PostgreSQL from Debian's packages); the tests start and stop them.
+services: $(STAMP)
+	$(BIN)/python -m services install
+
+test: services
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks all

@@ -1,0 +1,18 @@
+"""`shadowdiff status`: what this installation is configured to talk to."""
+
+from __future__ import annotations
+
+import click
+
+from shadowdiff.settings import Settings
+
+
+@click.command("status")
+def command() -> None:
+    """Show the Kafka, database and topic settings in force (from the environment)."""
+    settings = Settings()
+    click.echo(f"kafka:       {settings.kafka_bootstrap_servers}")
+    click.echo(f"database:    {settings.database_url}")
+    click.echo(f"topics:      {settings.exchanges_topic} -> {settings.comparisons_topic}")
+    click.echo(f"dead letters:{settings.deadletter_topic}")
+    click.echo(f"rules:       {settings.rules_file or '(built-in defaults)'}")

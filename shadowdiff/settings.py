@@ -1,0 +1,40 @@
+"""One typed settings object, read from the environment at the entry point.
+
+Nothing below the CLI reads the environment: commands build a `Settings` (flags
+override the environment) and pass what each part needs down explicitly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The defaults match docker-compose.yml, so a Docker user needs no variables.
+DEFAULT_KAFKA = "127.0.0.1:9092"
+DEFAULT_DATABASE_URL = "postgresql://shadowdiff:shadowdiff@127.0.0.1:5432/shadowdiff"
+
+
+class Settings(BaseSettings):
+    """Connections and knobs, from environment variables of the same name (upper-case)."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(
+        DEFAULT_KAFKA, description="Kafka brokers, host:port[,host:port]"
+    )
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="postgresql://user[:password]@host:port/db (or sqlite:///FILE)",
+    )
+    exchanges_topic: str = "shadowdiff.exchanges"
+    comparisons_topic: str = "shadowdiff.comparisons"
+    deadletter_topic: str = "shadowdiff.deadletter"
+    rules_file: Path | None = Field(None, description="YAML comparison rules; built-in defaults if unset")
+    grace_period_s: float = Field(30.0, description="event-time seconds a side waits for its pair")
+    worker_id: str = "shadowdiff"
+
+    @property
+    def kafka_brokers(self) -> list[str]:
+        return [b.strip() for b in self.kafka_bootstrap_servers.split(",") if b.strip()]
