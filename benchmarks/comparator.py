@@ -1,0 +1,134 @@
+"""The comparator against DeepDiff, against parsing, and against `==`.
+
+One run, one set of generated response pairs of about 1, 4 and 20 KiB, each
+equal (the same document written with another key order and number spelling,
+so not byte-equal) and differing (a changed value, an added member, a missing
+member). Every contender starts from the two bodies' bytes:
+
+- comparator: `comparator.compare` on two observations;
+- deepdiff: `orjson.loads` of both bodies, then DeepDiff configured for JSON
+  semantics (numeric type changes ignored);
+- parse: `orjson.loads` of both bodies;
+- parse_eq: `orjson.loads` of both bodies, then `==`.
+
+Printed, one `name: value` per line: the time per pair of each contender, then
+the ratios the goals are stated in (`comparator_vs_deepdiff_*` as how many times
+faster; `comparator_vs_parse*` as how many times the cost of parsing).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from deepdiff import DeepDiff
+
+from comparator import Observation, RuleSet, compare
+
+SIZES = {"1k": 1024, "4k": 4096, "20k": 20 * 1024}
+
+
+def _item(rng: random.Random, i: int) -> dict[str, Any]:
+    return {
+        "id": 1000 + i,
+        "name": f"user {rng.randrange(10**6)}",
+        "email": f"u{i}@example.com",
+        "active": rng.random() < 0.5,
+        "score": round(rng.random() * 100, 3),
+        "balance": float(rng.randrange(10**5)),
+        "tags": rng.sample(["red", "green", "blue", "admin", "beta"], 2),
+        "created_at": f"2024-0{1 + i % 9}-1{i % 10}T10:00:00Z",
+        "address": {"city": "Springfield", "zip": f"{rng.randrange(10**5):05d}"},
+    }
+
+
+def document(size: int, seed: int) -> dict[str, Any]:
+    """An API-like list response of about `size` bytes as compact JSON."""
+    rng = random.Random(seed)
+    doc: dict[str, Any] = {"page": 1, "next": None, "items": []}
+    while len(orjson.dumps(doc)) < size:
+        doc["items"].append(_item(rng, len(doc["items"])))
+    doc["total"] = len(doc["items"])
+    return doc
+
+
+def _reordered(value: Any) -> Any:
+    """The same JSON value, members in reverse order, integral floats spelled as ints."""
+    if isinstance(value, dict):
+        return {k: _reordered(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reordered(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _mutated(doc: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = orjson.loads(orjson.dumps(doc))
+    items = out["items"]
+    items[len(items) // 2]["score"] += 1
+    items[-1]["nickname"] = "added"
+    del items[0]["email"]
+    return out
+
+
+def pairs() -> dict[str, tuple[bytes, bytes]]:
+    made = {}
+    for label, size in SIZES.items():
+        doc = document(size, seed=size)
+        body = orjson.dumps(doc)
+        made[f"{label}_equal"] = (body, orjson.dumps(_reordered(doc)))
+        made[f"{label}_diff"] = (body, orjson.dumps(_mutated(doc)))
+    return made
+
+
+def per_call(fn: Callable[[], object], budget: float = 0.25, repeats: int = 5) -> float:
+    """Best-of-`repeats` seconds per call, each repeat running about `budget` seconds."""
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-7)
+    n = max(1, int(budget / once))
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - start) / n)
+    return best
+
+
+def contenders(a: bytes, b: bytes) -> dict[str, Callable[[], object]]:
+    rules = RuleSet.default()
+    oa = Observation(200, a, {"content-type": "application/json"}, "application/json")
+    ob = Observation(200, b, {"content-type": "application/json"}, "application/json")
+    loads = orjson.loads
+
+    def deepdiff() -> object:
+        return DeepDiff(loads(a), loads(b), ignore_numeric_type_changes=True)
+
+    return {
+        "comparator": lambda: compare(oa, ob, rules, endpoint="GET /users"),
+        "deepdiff": deepdiff,
+        "parse": lambda: (loads(a), loads(b)),
+        "parse_eq": lambda: loads(a) == loads(b),
+    }
+
+
+def main() -> None:
+    ratios: list[str] = []
+    for name, (a, b) in pairs().items():
+        times = {}
+        for contender, fn in contenders(a, b).items():
+            slow = contender == "deepdiff"
+            times[contender] = per_call(fn, budget=1.0 if slow else 0.25, repeats=3 if slow else 5)
+            print(f"{contender}_{name}_us: {times[contender] * 1e6:.1f}", flush=True)
+        print(f"body_bytes_{name}: {len(a)}/{len(b)}")
+        mine = times["comparator"]
+        ratios.append(f"comparator_vs_deepdiff_{name}: {times['deepdiff'] / mine:.0f}x")
+        base = "parse_eq" if name.endswith("equal") else "parse"
+        ratios.append(f"comparator_vs_{base}_{name}: {mine / times[base]:.2f}x")
+    for line in ratios:
+        print(line)

@@ -1,0 +1,116 @@
+"""`python -m services`: install or run the real Kafka and PostgreSQL the tests use.
+
+python -m services install   # Kafka jars from Maven Central, postgresql from apt
+python -m services up        # start both; print `export ...` lines; Ctrl-C stops them
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from types import FrameType
+
+from services import kafka_runtime, postgres
+from services._process import ServiceError
+from services.kafka import KafkaBroker
+from services.postgres import PostgresServer
+
+
+def _install(args: argparse.Namespace) -> int:
+    began = time.monotonic()
+    had_jars = kafka_runtime.is_installed(args.kafka_version)
+    lib = kafka_runtime.ensure_jars(args.kafka_version)
+    jars = len(list(lib.glob("*.jar")))
+    state = "already cached" if had_jars else "downloaded"
+    print(f"kafka {args.kafka_version}: {jars} jars {state} in {lib}")
+    had_pg = postgres.find_bin_dir()
+    bin_dir = postgres.ensure_installed()
+    state = "already installed" if had_pg else "installed from Debian packages"
+    print(f"postgresql {bin_dir.parent.name}: {state} ({bin_dir})")
+    print(f"done in {time.monotonic() - began:.1f}s")
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    broker = KafkaBroker(version=args.kafka_version, num_partitions=args.partitions)
+    server = PostgresServer(database=args.database)
+    try:
+        broker.start()
+        server.start()
+        print(f"export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap}")
+        print(f"export DATABASE_URL={server.url}")
+        sys.stdout.flush()
+        print("# running; Ctrl-C stops both", file=sys.stderr)
+        while not stop.wait(1.0):
+            if not broker.running:
+                print("kafka exited unexpectedly; see " + str(broker.log_path), file=sys.stderr)
+                return 1
+    finally:
+        server.close()
+        broker.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m services",
+        description=(
+            "Real Apache Kafka (jars from Maven Central, run on the local JVM) and "
+            "PostgreSQL (Debian's packages, a private cluster) for tests and local runs. "
+            "Downloads are cached in .cache/ (or $SHADOWDIFF_CACHE)."
+        ),
+    )
+    parser.add_argument(
+        "--kafka-version",
+        default=kafka_runtime.KAFKA_VERSION,
+        help="Apache Kafka release (default %(default)s)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser(
+        "install",
+        help="download the Kafka jars and install postgresql if missing",
+        description="Download the Kafka broker's jars once and apt-get install postgresql "
+        "when its server binaries are missing. Prints what it did.",
+    ).set_defaults(func=_install)
+    up = sub.add_parser(
+        "up",
+        help="start Kafka and PostgreSQL until Ctrl-C",
+        description="Start a single-node Kafka broker and a PostgreSQL server on free "
+        "ports of 127.0.0.1, print `export` lines for your shell (eval them), and run "
+        "until Ctrl-C or SIGTERM, then stop both and delete their data.",
+    )
+    up.add_argument(
+        "--partitions",
+        type=int,
+        default=4,
+        help="partitions of auto-created topics (default %(default)s)",
+    )
+    up.add_argument(
+        "--database",
+        default=postgres.DEFAULT_DATABASE,
+        help="database to create (default %(default)s)",
+    )
+    up.set_defaults(func=_up)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        code: int = args.func(args)
+    except ServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

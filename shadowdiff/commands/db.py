@@ -1,0 +1,81 @@
+"""`shadowdiff db`: create or update the result store's schema, or show its revision.
+
+Also home of the small helpers the query commands share for opening the store
+and turning its errors into messages that say what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy import Engine
+
+import storage
+from shadowdiff.settings import Settings
+
+db_option = click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    default=None,
+    help="Database URL (postgresql://... or sqlite:///FILE); default: DATABASE_URL.",
+)
+
+
+def open_store(db_url: str | None) -> Engine:
+    """An engine for `--db`, or for DATABASE_URL when the flag is absent."""
+    url = db_url or Settings().database_url
+    try:
+        return storage.connect(url)
+    except Exception as error:  # a malformed URL or an unknown driver
+        raise click.ClickException(
+            f"cannot use database URL {storage.safe_url(url)}: {error}. "
+            "Set DATABASE_URL or pass --db."
+        ) from error
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Report the store's errors as one-line messages (exit status 1)."""
+    try:
+        yield
+    except storage.StoreUnavailable as error:
+        raise click.ClickException(
+            f"{error}\nIs the database running? Point DATABASE_URL or --db at it."
+        ) from error
+    except storage.SchemaMissing as error:
+        raise click.ClickException(str(error)) from error
+
+
+@click.group("db")
+def command() -> None:
+    """Manage the result store's schema (Alembic migrations)."""
+
+
+@command.command("upgrade")
+@db_option
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def upgrade(db_url: str | None, revision: str) -> None:
+    """Create the tables, or bring them up to date. Safe to run again."""
+    engine = open_store(db_url)
+    with store_errors():
+        storage.upgrade(engine, revision)
+        current = storage.current_revision(engine)
+    click.echo(f"{storage.safe_url(engine)}: schema at revision {current}")
+
+
+@command.command("current")
+@db_option
+def current(db_url: str | None) -> None:
+    """Show the schema revision of the database and the newest one known."""
+    engine = open_store(db_url)
+    with store_errors():
+        revision = storage.current_revision(engine)
+    head = storage.head_revision()
+    click.echo(f"database: {storage.safe_url(engine)}")
+    click.echo(f"current:  {revision or '(none: run `shadowdiff db upgrade`)'}")
+    click.echo(f"head:     {head}")
+    if revision != head:
+        click.echo("the schema is behind: run `shadowdiff db upgrade`")

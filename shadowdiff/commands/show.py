@@ -1,0 +1,64 @@
+"""`shadowdiff show`: one stored comparison with its differences side by side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import orjson
+
+import storage
+from shadowdiff.commands.db import db_option, open_store, store_errors
+
+_VALUE_WIDTH = 40
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
+
+
+def format_detail(detail: storage.ComparisonDetail) -> str:
+    """The comparison's facts, then one line per difference: path, kind, both values."""
+    lines = [
+        f"request   {detail.request_id}   (run {detail.run_id})",
+        f"endpoint  {detail.method} {detail.endpoint}"
+        if not detail.endpoint.startswith(detail.method + " ")
+        else f"endpoint  {detail.endpoint}",
+        f"observed  {detail.observed_at.isoformat()}",
+        f"verdict   {detail.verdict}",
+        f"status    primary {detail.primary_status or '-'}   "
+        f"candidate {detail.candidate_status or '-'}",
+        f"signature {detail.signature or '-'}   rules {detail.rules_version}",
+    ]
+    if not detail.differences:
+        lines.append("no differences")
+        return "\n".join(lines)
+    rows = [("path", "kind", "primary", "candidate")] + [
+        (d.path, d.kind, _cell(d.primary), _cell(d.candidate)) for d in detail.differences
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines.append("")
+    for row in rows:
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    return "\n".join(lines)
+
+
+@click.command("show")
+@click.argument("request_id")
+@click.option("--run", "run_id", default="live", show_default=True, help="Run to look in.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+def command(request_id: str, run_id: str, as_json: bool, db_url: str | None) -> None:
+    """Show the stored comparison of REQUEST_ID and its differences."""
+    engine = open_store(db_url)
+    with store_errors():
+        detail = storage.comparison_detail(engine, request_id, run_id=run_id)
+    if detail is None:
+        raise click.ClickException(f"no comparison for request {request_id!r} in run {run_id!r}")
+    if as_json:
+        click.echo(orjson.dumps(detail.to_json(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        click.echo(format_detail(detail))

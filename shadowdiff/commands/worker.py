@@ -1,0 +1,106 @@
+"""`shadowdiff worker`: the Faust worker that joins, judges and stores live traffic."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+import storage
+from shadowdiff.rules import resolve_rules, rules_option
+from shadowdiff.settings import Settings
+from streams.topics import KafkaUnreachable, partitions_of
+
+if TYPE_CHECKING:
+    from streams.app import WorkerConfig
+
+
+@click.command("worker")
+@click.option("--bootstrap", metavar="HOST:PORT[,...]", default=None,
+              help="Kafka brokers; default: KAFKA_BOOTSTRAP_SERVERS.")
+@click.option("--db", "db_url", metavar="URL", default=None,
+              help="Result database; default: DATABASE_URL.")
+@rules_option
+@click.option("--grace", "grace_s", type=click.FloatRange(min=0), default=None,
+              help="Seconds of event time a side waits for its counterpart "
+              "(default: GRACE_PERIOD_S or 30).")
+@click.option("--partitions", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Partitions of the exchanges topic when shadowdiff creates it; an existing "
+              "topic keeps its own count.")
+@click.option("--app-id", default=None, help="Consumer group and table prefix "
+              "(default: WORKER_ID or 'shadowdiff'). Workers sharing it share the work.")
+@click.option("--loglevel", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]))
+def command(bootstrap: str | None, db_url: str | None, rules_file: Path | None,
+            grace_s: float | None, partitions: int, app_id: str | None, loglevel: str) -> None:
+    """Run a worker: consume shadowdiff.exchanges, store verdicts in the database.
+
+    Start as many as the exchanges topic has partitions; they share the work
+    through one consumer group. The database schema must exist first
+    (`shadowdiff db upgrade`). Stop with Ctrl-C: nothing is lost, and a restarted
+    worker resumes where the last committed batch ended.
+    """
+    overrides = {
+        k: v for k, v in {"kafka_bootstrap_servers": bootstrap, "database_url": db_url,
+                          "rules_file": rules_file, "grace_period_s": grace_s,
+                          "worker_id": app_id}.items() if v is not None
+    }
+    # Faust is slow to import: only this command pays for it.
+    from streams.app import WorkerConfig
+
+    settings = Settings(**overrides)
+    rules = resolve_rules(settings.rules_file)
+    _check_database(settings.database_url, rules.version)
+    try:
+        existing = asyncio.run(partitions_of(settings.kafka_brokers, settings.exchanges_topic))
+    except KafkaUnreachable as error:
+        raise click.ClickException(
+            f"{error}\nIs Kafka running? Point KAFKA_BOOTSTRAP_SERVERS or --bootstrap at it."
+        ) from error
+    config = WorkerConfig(
+        brokers=settings.kafka_brokers,
+        database_url=settings.database_url,
+        rules=rules,
+        app_id=settings.worker_id,
+        exchanges_topic=settings.exchanges_topic,
+        comparisons_topic=settings.comparisons_topic,
+        deadletter_topic=settings.deadletter_topic,
+        partitions=existing or partitions,
+        grace=timedelta(seconds=settings.grace_period_s),
+        tick_interval_s=settings.tick_interval_s,
+        datadir=Path(tempfile.gettempdir()) / f"shadowdiff-worker-{settings.worker_id}",
+    )
+    click.echo(
+        f"worker {config.app_id}: {config.exchanges_topic} ({config.partitions} partitions) on "
+        f"{settings.kafka_bootstrap_servers} -> {storage.safe_url(settings.database_url)}, "
+        f"rules {rules.version}, grace {config.grace.total_seconds():g}s",
+        err=True,
+    )
+    _run(config, loglevel)
+
+
+def _check_database(url: str, rules_version: str) -> None:
+    """Fail now, with what to do, rather than on the first batch."""
+    try:
+        storage.ResultWriter(storage.connect(url), rules_version=rules_version, kind="live")
+    except storage.SchemaMissing as error:
+        raise click.ClickException(str(error)) from error
+    except storage.StoreUnavailable as error:
+        raise click.ClickException(
+            f"{error}\nIs the database running? Point DATABASE_URL or --db at it."
+        ) from error
+
+
+def _run(config: WorkerConfig, loglevel: str) -> None:
+    from faust import Worker
+
+    from streams.app import build_app
+
+    logging.getLogger("faust").setLevel(logging.WARNING)
+    app = build_app(config)
+    Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()

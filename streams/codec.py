@@ -1,0 +1,300 @@
+"""Avro encoding of `Exchange` records, as they travel on Kafka.
+
+The schema is `streams/schema/exchange.avsc`, parsed once at import. A record on
+the wire is one schemaless Avro datum behind a small header that names the
+schema, in one of two framings (`Framing`):
+
+- ``single-object`` (default): the Avro specification's single-object encoding,
+  ``C3 01`` followed by the 8-byte little-endian CRC-64-AVRO fingerprint of the
+  schema's Parsing Canonical Form. Needs no registry: the fingerprint alone
+  identifies the schema.
+- ``confluent``: Confluent Schema Registry framing, byte ``00`` followed by the
+  4-byte big-endian schema id the registry assigned. The id is given by the
+  caller (registration is outside this module).
+
+`decode` never lets a library exception through: every failure is a
+`DecodeError` whose `reason` says what was wrong in words fit for a dead-letter
+record, and whose `kind` is a short stable code for counting them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any, Final, Literal
+
+from fastavro import parse_schema, schemaless_reader, schemaless_writer
+from fastavro.schema import fingerprint, to_parsing_canonical_form
+
+from streams.exchange import SIDES, Exchange
+
+Framing = Literal["single-object", "confluent"]
+"""How a record names its schema on the wire: ``single-object`` (Avro spec,
+marker C3 01 + schema fingerprint; the default) or ``confluent`` (magic byte 0 +
+registry schema id)."""
+
+DecodeFailure = Literal[
+    "empty", "bad_marker", "unknown_schema", "too_large", "undecodable", "invalid"
+]
+"""Stable short codes for the classes of decode failure (for counters and
+dead-letter headers); `DecodeError.reason` carries the details."""
+
+DEFAULT_MAX_RECORD_BYTES: Final = 64 * 1024 * 1024
+
+SCHEMA_JSON: Final[dict[str, Any]] = json.loads(
+    resources.files("streams").joinpath("schema/exchange.avsc").read_text(encoding="utf-8")
+)
+"""The schema as written in the .avsc file."""
+
+PARSED_SCHEMA: Final = parse_schema(SCHEMA_JSON)
+"""The schema parsed by fastavro, once."""
+
+CANONICAL_FORM: Final[str] = to_parsing_canonical_form(SCHEMA_JSON)
+"""The schema's Parsing Canonical Form (Avro spec), the input of its fingerprint."""
+
+# fastavro renders CRC-64-AVRO as the hex of the little-endian bytes, which is
+# exactly the byte order single-object encoding puts on the wire.
+FINGERPRINT: Final[bytes] = bytes.fromhex(fingerprint(CANONICAL_FORM, "CRC-64-AVRO"))
+"""8-byte CRC-64-AVRO fingerprint of `CANONICAL_FORM`, in wire (little-endian) order."""
+
+SINGLE_OBJECT_MARKER: Final = b"\xc3\x01"
+_SINGLE_OBJECT_HEADER: Final = SINGLE_OBJECT_MARKER + FINGERPRINT
+_CONFLUENT_MAGIC: Final = 0
+_CONFLUENT_HEADER = struct.Struct(">bI")
+
+
+class DecodeError(ValueError):
+    """A record that cannot become an `Exchange`; `reason` says why, for humans."""
+
+    def __init__(self, reason: str, kind: DecodeFailure) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kind: DecodeFailure = kind
+
+
+class EncodeError(ValueError):
+    """An `Exchange` whose values do not fit the schema (e.g. an unknown side)."""
+
+
+def to_record(exchange: Exchange) -> dict[str, Any]:
+    """The Avro datum for `exchange` (shares the header mappings, copies nothing)."""
+    return {
+        "request_id": exchange.request_id,
+        "side": exchange.side,
+        "endpoint": exchange.endpoint,
+        "method": exchange.method,
+        "path": exchange.path,
+        "query": exchange.query,
+        "request_headers": exchange.request_headers,
+        "request_body": exchange.request_body,
+        "status": exchange.status,
+        "response_headers": exchange.response_headers,
+        "response_body": exchange.response_body,
+        "content_type": exchange.content_type,
+        "started_at": exchange.started_at,
+        "latency_ms": exchange.latency_ms,
+        "backend_version": exchange.backend_version,
+        "error": exchange.error,
+    }
+
+
+def _lower_keys(headers: dict[str, str]) -> dict[str, str]:
+    # Most gateways already send lower-case names; skip the copy then.
+    for name in headers:
+        if not name.islower() and name != name.lower():
+            return {k.lower(): v for k, v in headers.items()}
+    return headers
+
+
+def from_record(record: dict[str, Any]) -> Exchange:
+    """The `Exchange` for a decoded Avro datum; raises `DecodeError` ("invalid").
+
+    Checks what Avro itself cannot: a non-empty request id, a known side, and a
+    timezone-aware `started_at` (converted to UTC).
+    """
+    request_id = record["request_id"]
+    if not request_id:
+        raise DecodeError("request_id is empty", "invalid")
+    side = record["side"]
+    if side not in SIDES:
+        raise DecodeError(f"unknown side {side!r} (expected one of {', '.join(SIDES)})", "invalid")
+    started_at = record["started_at"]
+    if not isinstance(started_at, datetime):
+        raise DecodeError(f"started_at is not a timestamp: {started_at!r}", "invalid")
+    if started_at.tzinfo is None:
+        started_at = started_at.replace(tzinfo=UTC)
+    elif started_at.utcoffset():
+        started_at = started_at.astimezone(UTC)
+    return Exchange(
+        request_id=request_id,
+        side=side,
+        endpoint=record["endpoint"],
+        method=record["method"],
+        path=record["path"],
+        started_at=started_at,
+        status=record["status"],
+        query=record["query"],
+        request_headers=_lower_keys(record["request_headers"]),
+        request_body=record["request_body"],
+        response_headers=_lower_keys(record["response_headers"]),
+        response_body=record["response_body"],
+        content_type=record["content_type"],
+        latency_ms=record["latency_ms"],
+        backend_version=record["backend_version"],
+        error=record["error"],
+    )
+
+
+def _read_long(data: bytes, pos: int) -> tuple[int, int]:
+    """One zig-zag varint (Avro int/long) at `pos`: (value, next position)."""
+    shift = result = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return (result >> 1) ^ -(result & 1), pos
+        shift += 7
+
+
+def _out_of_range_reason(data: bytes, offset: int) -> str:
+    """Which index was out of range; only called on the error path."""
+    try:
+        length, pos = _read_long(data, offset)  # request_id, then the side enum
+        index, _ = _read_long(data, pos + length)
+    except IndexError:
+        index = 0
+    if not 0 <= index < len(SIDES):
+        return f"unknown side: enum index {index} (the schema has {', '.join(SIDES)})"
+    return "a union branch index is out of range (status, content_type, latency_ms, ...)"
+
+
+def confluent_header(schema_id: int) -> bytes:
+    """The 5-byte Confluent framing header for `schema_id`."""
+    return _CONFLUENT_HEADER.pack(_CONFLUENT_MAGIC, schema_id)
+
+
+def encode(
+    exchange: Exchange, *, framing: Framing = "single-object", schema_id: int | None = None
+) -> bytes:
+    """`exchange` as one framed Avro record; `schema_id` is required for ``confluent``.
+
+    `started_at` travels as whole milliseconds (timestamp-millis): finer
+    precision is dropped. Raises `EncodeError` when a value does not fit the schema.
+    """
+    if framing == "single-object":
+        header = _SINGLE_OBJECT_HEADER
+    elif framing == "confluent":
+        if schema_id is None:
+            raise ValueError("confluent framing needs the registry's schema_id")
+        header = confluent_header(schema_id)
+    else:
+        raise ValueError(f"unknown framing {framing!r}")
+    if exchange.side not in SIDES:
+        raise EncodeError(f"unknown side {exchange.side!r} (expected one of {', '.join(SIDES)})")
+    if not exchange.request_id:
+        raise EncodeError("request_id is empty")
+    out = io.BytesIO()
+    out.write(header)
+    try:
+        schemaless_writer(out, PARSED_SCHEMA, to_record(exchange))
+    except (TypeError, ValueError, AttributeError, OverflowError, struct.error) as exc:
+        raise EncodeError(
+            f"exchange {exchange.request_id!r} does not fit the schema: {exc}"
+        ) from exc
+    return out.getvalue()
+
+
+def decode(
+    data: bytes,
+    *,
+    framing: Framing | None = None,
+    schema_id: int | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> Exchange:
+    """The `Exchange` in one framed record, or `DecodeError` saying why not.
+
+    `framing` None accepts either framing, told apart by the first byte.
+    A Confluent-framed record is accepted only when its id equals `schema_id`
+    (this module knows one schema; an id it was not told about is unknown).
+    The size limit is checked before any decoding work.
+    """
+    size = len(data)
+    if size == 0:
+        raise DecodeError("empty record (0 bytes)", "empty")
+    if size > max_record_bytes:
+        raise DecodeError(
+            f"record of {size} bytes exceeds the limit of {max_record_bytes} bytes", "too_large"
+        )
+    first = data[0]
+    if first == 0xC3 and framing != "confluent":
+        if size < 10:
+            raise DecodeError(
+                f"truncated single-object header: {size} bytes, need at least 10", "undecodable"
+            )
+        if data[1] != 0x01:
+            raise DecodeError(
+                f"bad marker {data[:2].hex(' ')}: expected c3 01 (Avro single-object encoding)",
+                "bad_marker",
+            )
+        if data[2:10] != FINGERPRINT:
+            raise DecodeError(
+                f"unknown schema fingerprint {data[2:10].hex()} "
+                f"(this reader knows {FINGERPRINT.hex()}, the Exchange schema)",
+                "unknown_schema",
+            )
+        offset = 10
+    elif first == _CONFLUENT_MAGIC and framing != "single-object":
+        if size < 5:
+            raise DecodeError(
+                f"truncated Confluent header: {size} bytes, need at least 5", "undecodable"
+            )
+        found = int.from_bytes(data[1:5], "big")
+        if schema_id is None:
+            raise DecodeError(
+                f"Confluent-framed record with schema id {found}, but no schema id is configured",
+                "unknown_schema",
+            )
+        if found != schema_id:
+            raise DecodeError(
+                f"unknown schema id {found} (this reader knows {schema_id})", "unknown_schema"
+            )
+        offset = 5
+    else:
+        expected = {
+            None: "c3 01 (single-object) or 00 (Confluent)",
+            "single-object": "c3 01 (Avro single-object encoding)",
+            "confluent": "00 (Confluent framing)",
+        }[framing]
+        raise DecodeError(f"bad marker {data[:2].hex(' ')}: expected {expected}", "bad_marker")
+    body = io.BytesIO(data)
+    body.seek(offset)
+    try:
+        record = schemaless_reader(body, PARSED_SCHEMA, None)
+    except (EOFError, StopIteration) as exc:
+        raise DecodeError(
+            f"truncated Avro data after {body.tell()} of {size} bytes", "undecodable"
+        ) from exc
+    except IndexError as exc:
+        # fastavro indexes enum symbols and union branches directly.
+        raise DecodeError(_out_of_range_reason(data, offset), "invalid") from exc
+    except UnicodeDecodeError as exc:
+        raise DecodeError(
+            f"a string field is not valid UTF-8: {exc.reason}", "undecodable"
+        ) from exc
+    except (ValueError, TypeError, OverflowError, MemoryError, struct.error) as exc:
+        raise DecodeError(
+            f"undecodable Avro data: {type(exc).__name__}: {exc}", "undecodable"
+        ) from exc
+    if not isinstance(record, dict):
+        raise DecodeError("Avro datum is not a record", "undecodable")
+    end = body.tell()
+    if end != size:
+        raise DecodeError(
+            f"{size - end} unexpected bytes after the record (decoded {end} of {size})",
+            "undecodable",
+        )
+    return from_record(record)

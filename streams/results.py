@@ -1,0 +1,85 @@
+"""The `shadowdiff.comparisons` topic's record format: one `Result` as JSON.
+
+JSON rather than Avro because the topic is internal (the writer agent is its
+reader) and difference values are arbitrary JSON documents; other consumers of
+verdicts read it with any JSON library.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from comparator import Comparison, Difference, Kind, Result, Verdict
+
+
+def encode_result(result: Result) -> bytes:
+    try:
+        return orjson.dumps(result)
+    except TypeError:
+        # orjson refuses integers past 64 bits; the stdlib keeps them exact.
+        return json.dumps(_plain(result), separators=(",", ":")).encode()
+
+
+def decode_result(data: bytes) -> Result:
+    doc = _loads(data)
+    comparison = doc["comparison"]
+    return Result(
+        request_id=doc["request_id"],
+        endpoint=doc["endpoint"],
+        method=doc["method"],
+        observed_at=datetime.fromisoformat(doc["observed_at"]),
+        primary_status=doc["primary_status"],
+        candidate_status=doc["candidate_status"],
+        primary_latency_ms=doc["primary_latency_ms"],
+        candidate_latency_ms=doc["candidate_latency_ms"],
+        comparison=Comparison(
+            verdict=Verdict(comparison["verdict"]),
+            differences=tuple(
+                Difference(d["path"], Kind(d["kind"]), d["primary"], d["candidate"])
+                for d in comparison["differences"]
+            ),
+            rules_version=comparison["rules_version"],
+            signature=comparison["signature"],
+            summary=comparison["summary"],
+        ),
+    )
+
+
+def _loads(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
+def _plain(result: Result) -> dict[str, Any]:
+    c = result.comparison
+    return {
+        "request_id": result.request_id,
+        "endpoint": result.endpoint,
+        "method": result.method,
+        "observed_at": result.observed_at.isoformat(),
+        "primary_status": result.primary_status,
+        "candidate_status": result.candidate_status,
+        "primary_latency_ms": result.primary_latency_ms,
+        "candidate_latency_ms": result.candidate_latency_ms,
+        "comparison": {
+            "verdict": c.verdict.value,
+            "differences": [
+                {
+                    "path": d.path,
+                    "kind": d.kind.value,
+                    "primary": d.primary,
+                    "candidate": d.candidate,
+                }
+                for d in c.differences
+            ],
+            "rules_version": c.rules_version,
+            "signature": c.signature,
+            "summary": c.summary,
+        },
+    }

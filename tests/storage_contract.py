@@ -1,0 +1,448 @@
+"""One contract for the result store, run against SQLite and real PostgreSQL.
+
+A test module subclasses `StoreContract` and provides two fixtures:
+`db_url` (a fresh, empty database) and `unreachable_url` (one that cannot be
+reached). Everything else is shared, so both backends are held to the same
+behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+import storage
+from comparator.model import Comparison, Difference, Kind, Result, Verdict
+from storage.models import metadata
+from storage.redaction import MARKER_PREFIX, Redactor
+
+T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+RULES = "rules-v1"
+
+
+def make_result(
+    request_id: str,
+    *,
+    endpoint: str = "GET /users/{id}",
+    verdict: Verdict = Verdict.MISMATCH,
+    at: datetime = T0,
+    differences: Sequence[Difference] = (),
+    signature: str | None = None,
+    summary: str = "",
+) -> Result:
+    if verdict is Verdict.MISMATCH and not differences:
+        differences = (Difference("/name", Kind.VALUE_CHANGED, "Ada", "Ada L."),)
+    if signature is None and verdict is not Verdict.MATCH:
+        signature = f"sig-{endpoint}-{verdict.value}"
+    primary = None if verdict in (Verdict.MISSING_PRIMARY, Verdict.ERROR_PRIMARY) else 200
+    candidate = None if verdict in (Verdict.MISSING_CANDIDATE, Verdict.ERROR_CANDIDATE) else 200
+    return Result(
+        request_id=request_id,
+        endpoint=endpoint,
+        method=endpoint.split(" ", 1)[0],
+        observed_at=at,
+        primary_status=primary,
+        candidate_status=candidate,
+        primary_latency_ms=12.5 if primary else None,
+        candidate_latency_ms=9.0 if candidate else None,
+        comparison=Comparison(
+            verdict=verdict,
+            differences=tuple(differences),
+            rules_version=RULES,
+            signature=signature,
+            summary=summary,
+        ),
+    )
+
+
+def count_rows(engine: sa.Engine, table: str) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def signature_rows(engine: sa.Engine) -> dict[tuple[str, str], dict[str, Any]]:
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(storage.models.signatures)).mappings().all()
+    return {(row["signature"], row["endpoint"]): dict(row) for row in rows}
+
+
+# A known data set: per endpoint, how many results of each verdict, one second apart.
+DATASET: dict[str, dict[Verdict, int]] = {
+    "GET /users/{id}": {
+        Verdict.MATCH: 5,
+        Verdict.MISMATCH: 3,
+        Verdict.ERROR_CANDIDATE: 1,
+        Verdict.MISSING_CANDIDATE: 2,
+        Verdict.MISSING_PRIMARY: 1,
+    },
+    "POST /orders": {Verdict.MATCH: 2, Verdict.MISMATCH: 6, Verdict.ERROR_BOTH: 1},
+    "query GetCart": {Verdict.MATCH: 4},
+}
+
+
+def dataset() -> list[Result]:
+    """DATASET as results; mismatches differ at /total always and /items/0 every other one."""
+    results = []
+    i = 0
+    for endpoint, verdicts in DATASET.items():
+        for verdict, n in verdicts.items():
+            for k in range(n):
+                diffs: list[Difference] = []
+                if verdict is Verdict.MISMATCH:
+                    diffs.append(Difference("/total", Kind.VALUE_CHANGED, 10, 11))
+                    if k % 2 == 0:
+                        diffs.append(Difference("/items/0", Kind.FIELD_MISSING, {"a": 1}, None))
+                    diffs.append(Difference("/price", Kind.NUMERIC_TOLERANCE, 1.0, 1.0001))
+                results.append(
+                    make_result(
+                        f"req-{i:04d}",
+                        endpoint=endpoint,
+                        verdict=verdict,
+                        at=T0 + timedelta(seconds=i),
+                        differences=diffs,
+                    )
+                )
+                i += 1
+    return results
+
+
+class StoreContract:
+    """The behaviour every result-store backend must show."""
+
+    @pytest.fixture
+    def db_url(self) -> Iterator[str]:
+        raise NotImplementedError("a backend's test module provides db_url")
+
+    @pytest.fixture
+    def unreachable_url(self) -> str:
+        raise NotImplementedError("a backend's test module provides unreachable_url")
+
+    @pytest.fixture
+    def engine(self, db_url: str) -> Iterator[sa.Engine]:
+        engine = storage.connect(db_url)
+        storage.upgrade(engine)
+        yield engine
+        engine.dispose()
+
+    # -- schema ------------------------------------------------------------
+
+    def test_upgrade_head_creates_the_schema(self, db_url: str) -> None:
+        engine = storage.connect(db_url)
+        assert storage.current_revision(engine) is None
+        storage.upgrade(db_url)
+        names = set(sa.inspect(engine).get_table_names())
+        assert {"runs", "comparisons", "differences", "signatures"} <= names
+        assert storage.current_revision(engine) == storage.head_revision()
+        storage.upgrade(engine)  # again: a no-op, not an error
+        assert storage.current_revision(engine) == storage.head_revision()
+        engine.dispose()
+
+    def test_migration_matches_the_models(self, engine: sa.Engine) -> None:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": False})
+            drift = compare_metadata(context, metadata)
+        assert drift == []
+
+    def test_every_verdict_and_kind_passes_the_check_constraints(self, engine: sa.Engine) -> None:
+        kinds = tuple(Difference(f"/k/{k.value}", k, 1, 2) for k in Kind)
+        results = [
+            make_result(f"v-{v.value}", verdict=v, differences=kinds if v is Verdict.MATCH else ())
+            for v in Verdict
+        ]
+        writer = storage.ResultWriter(engine, rules_version=RULES)
+        assert writer.write(results) == len(Verdict)
+        # every kind on the match, plus the default difference of the mismatch
+        assert count_rows(engine, "differences") == len(Kind) + 1
+
+    def test_unknown_verdict_and_kind_are_rejected(self, engine: sa.Engine) -> None:
+        storage.ResultWriter(engine, rules_version=RULES).write([make_result("r1")])
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE comparisons SET verdict = 'maybe' WHERE request_id = 'r1'")
+            )
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+            connection.execute(sa.text("UPDATE differences SET kind = 'vibes'"))
+
+    def test_unmigrated_database_reports_schema_missing(self, db_url: str) -> None:
+        engine = storage.connect(db_url)
+        with pytest.raises(storage.SchemaMissing, match="shadowdiff db upgrade"):
+            storage.mismatch_report(engine)
+        engine.dispose()
+
+    def test_unreachable_database_raises_store_unavailable(self, unreachable_url: str) -> None:
+        engine = storage.connect(unreachable_url)
+        with pytest.raises(storage.StoreUnavailable) as caught:
+            storage.ResultWriter(engine, rules_version=RULES)
+        assert "secret" not in str(caught.value)
+
+    # -- writing -----------------------------------------------------------
+
+    def test_write_then_read_back(self, engine: sa.Engine) -> None:
+        diffs = (
+            Difference("/name", Kind.VALUE_CHANGED, "Ada", "Ada L."),
+            Difference("/tags", Kind.ARRAY_ORDER, ["a", "b"], ["b", "a"]),
+            Difference("/extra", Kind.FIELD_ADDED, None, {"deep": [1, 2.5, None, True]}),
+        )
+        result = make_result("r1", differences=diffs, signature="sig-1", summary="name changed")
+        writer = storage.ResultWriter(engine, rules_version=RULES)
+        assert writer.write([result]) == 1
+
+        detail = storage.comparison_detail(engine, "r1")
+        assert detail is not None
+        assert detail.request_id == result.request_id
+        assert detail.endpoint == result.endpoint
+        assert detail.method == result.method
+        assert detail.observed_at == result.observed_at
+        assert detail.observed_at.tzinfo is not None
+        assert detail.verdict == result.comparison.verdict.value
+        assert (detail.primary_status, detail.candidate_status) == (200, 200)
+        assert detail.primary_latency_ms == result.primary_latency_ms
+        assert detail.signature == "sig-1"
+        assert detail.rules_version == RULES
+        assert [(d.path, d.kind, d.primary, d.candidate) for d in detail.differences] == [
+            (d.path, d.kind.value, d.primary, d.candidate) for d in diffs
+        ]
+
+    def test_observed_at_in_another_zone_is_stored_as_the_same_instant(
+        self, engine: sa.Engine
+    ) -> None:
+        plus_two = T0.astimezone(timezone(timedelta(hours=2)))
+        storage.ResultWriter(engine, rules_version=RULES).write([make_result("r1", at=plus_two)])
+        detail = storage.comparison_detail(engine, "r1")
+        assert detail is not None and detail.observed_at == T0
+
+    def test_replayed_batch_is_skipped_and_not_counted(self, engine: sa.Engine) -> None:
+        batch = dataset()
+        writer = storage.ResultWriter(engine, rules_version=RULES)
+        assert writer.write(batch) == len(batch)
+        tables = ("comparisons", "differences", "signatures", "runs")
+        before = {t: count_rows(engine, t) for t in tables}
+        signatures_before = signature_rows(engine)
+
+        assert writer.write(batch) == 0
+        # A fresh writer (a restarted worker) replaying part of it also adds nothing.
+        again = storage.ResultWriter(engine, rules_version=RULES)
+        assert again.write(batch[3:9]) == 0
+
+        assert {t: count_rows(engine, t) for t in tables} == before
+        assert signature_rows(engine) == signatures_before
+
+    def test_overlapping_batch_stores_and_counts_only_new_rows(self, engine: sa.Engine) -> None:
+        results = [make_result(f"r{i}", at=T0 + timedelta(minutes=i)) for i in range(6)]
+        writer = storage.ResultWriter(engine, rules_version=RULES)
+        assert writer.write(results[:4]) == 4
+        assert writer.write(results[2:]) == 2
+        # A request repeated inside one batch is one row.
+        assert writer.write([results[0], make_result("r9"), make_result("r9")]) == 1
+
+        assert count_rows(engine, "comparisons") == 7
+        (row,) = signature_rows(engine).values()
+        assert row["count"] == 7
+        assert row["first_seen"] == T0
+        assert row["last_seen"] == T0 + timedelta(minutes=5)
+
+    def test_signature_keeps_its_first_examples_topping_up_to_three(
+        self, engine: sa.Engine
+    ) -> None:
+        writer = storage.ResultWriter(engine, rules_version=RULES)
+        writer.write([make_result("a", at=T0 + timedelta(seconds=5), summary="the name")])
+        writer.write([make_result(r, at=T0 + timedelta(seconds=i)) for i, r in enumerate("bcd")])
+        (row,) = signature_rows(engine).values()
+        assert orjson.loads(row["example_request_ids"]) == ["a", "b", "c"]
+        assert row["summary"] == "the name"
+        assert row["status"] == "new"
+        assert row["first_seen"] == T0
+        assert row["last_seen"] == T0 + timedelta(seconds=5)
+
+    def test_large_batch_with_empty_columns_and_unicode(self, engine: sa.Engine) -> None:
+        # Bigger than one multi-row statement chunk; statuses and latencies all
+        # None in the batch; a NUL character (which PostgreSQL text refuses raw).
+        orphans = [
+            make_result(f"o-{i}", verdict=Verdict.MISSING_PRIMARY, signature="sig-o")
+            for i in range(2500)
+        ]
+        odd = make_result(
+            "ünï-😀",
+            endpoint="GET /naïve/{id}",
+            differences=(Difference("/ключ", Kind.VALUE_CHANGED, "é\u0000x", "\"'\n"),),
+        )
+        writer = storage.ResultWriter(engine, rules_version=RULES)
+        assert writer.write(orphans) == 2500
+        assert writer.write([odd]) == 1
+        assert count_rows(engine, "comparisons") == 2501
+        assert signature_rows(engine)[("sig-o", "GET /users/{id}")]["count"] == 2500
+        detail = storage.comparison_detail(engine, "ünï-😀")
+        assert detail is not None and detail.endpoint == "GET /naïve/{id}"
+        assert [(d.path, d.primary, d.candidate) for d in detail.differences] == [
+            ("/ключ", "é\u0000x", "\"'\n")
+        ]
+
+    def test_naive_observed_at_is_refused(self, engine: sa.Engine) -> None:
+        writer = storage.ResultWriter(engine, rules_version=RULES)
+        with pytest.raises(ValueError, match="timezone-aware"):
+            writer.write([make_result("r1", at=T0.replace(tzinfo=None))])
+        assert count_rows(engine, "comparisons") == 0
+
+    def test_runs_are_separate(self, engine: sa.Engine) -> None:
+        live = storage.ResultWriter(engine, rules_version=RULES)
+        rerun = storage.ResultWriter(engine, run_id="rerun-1", rules_version="rules-v2")
+        assert live.write([make_result("r1")]) == 1
+        assert rerun.write([make_result("r1", verdict=Verdict.MATCH)]) == 1
+        with engine.connect() as connection:
+            kinds = {r.id: r.kind for r in connection.execute(sa.text("SELECT id, kind FROM runs"))}
+        assert kinds == {"live": "live", "rerun-1": "reprocess"}
+        live_detail = storage.comparison_detail(engine, "r1")
+        rerun_detail = storage.comparison_detail(engine, "r1", run_id="rerun-1")
+        assert live_detail is not None and live_detail.verdict == "mismatch"
+        assert rerun_detail is not None and rerun_detail.verdict == "match"
+
+    def test_deleting_a_comparison_cascades_to_its_differences(self, engine: sa.Engine) -> None:
+        storage.ResultWriter(engine, rules_version=RULES).write([make_result("r1")])
+        assert count_rows(engine, "differences") == 1
+        with engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM comparisons WHERE request_id = 'r1'"))
+        assert count_rows(engine, "differences") == 0
+
+    # -- redaction ---------------------------------------------------------
+
+    def test_secret_headers_never_reach_the_store(self, engine: sa.Engine) -> None:
+        secrets = {
+            "header:Authorization": ("Bearer primary-token", "Bearer candidate-token"),
+            "header:cookie": ("session=abc123", "session=abc123"),
+            "header:SET-COOKIE": ("id=xyz789; HttpOnly", None),
+            "header:proxy-authorization": ("Basic dXNlcjpwYXNz", "Basic other"),
+        }
+        diffs = [Difference(p, Kind.HEADER, a, b) for p, (a, b) in secrets.items()]
+        diffs.append(Difference("header:x-trace", Kind.HEADER, "t-1", "t-2"))
+        writer = storage.ResultWriter(engine, rules_version=RULES, redaction_key=b"k1")
+        writer.write([make_result("r1", differences=diffs)])
+
+        with engine.connect() as connection:
+            stored = " ".join(
+                str(v)
+                for row in connection.execute(sa.text("SELECT * FROM differences"))
+                for v in row
+            )
+        for primary, candidate in secrets.values():
+            assert primary not in stored
+            assert candidate is None or candidate not in stored
+
+        detail = storage.comparison_detail(engine, "r1")
+        assert detail is not None
+        values = {d.path: (d.primary, d.candidate) for d in detail.differences}
+        redactor = Redactor(b"k1")
+        for path, (primary, candidate) in secrets.items():
+            assert values[path][0] == redactor.marker(primary)
+            assert values[path][0].startswith(MARKER_PREFIX)
+            assert values[path][1] == (None if candidate is None else redactor.marker(candidate))
+        cookie = values["header:cookie"]
+        assert cookie[0] == cookie[1]  # equal secrets stay comparable
+        assert values["header:x-trace"] == ("t-1", "t-2")
+
+    # -- queries -----------------------------------------------------------
+
+    def test_report_numbers_on_a_known_data_set(self, engine: sa.Engine) -> None:
+        storage.ResultWriter(engine, rules_version=RULES).write(dataset())
+        report = storage.mismatch_report(engine, top_paths=5, examples=2)
+
+        by_name = {e.endpoint: e for e in report.endpoints}
+        assert set(by_name) == set(DATASET)
+        for name, verdicts in DATASET.items():
+            entry = by_name[name]
+            total = sum(verdicts.values())
+            mismatches = verdicts.get(Verdict.MISMATCH, 0)
+            orphans = sum(n for v, n in verdicts.items() if v.is_orphan)
+            assert entry.total == total
+            assert entry.mismatches == mismatches
+            assert entry.orphans == orphans
+            assert entry.mismatch_rate == pytest.approx(mismatches / total)
+            assert entry.verdicts == {v.value: n for v, n in verdicts.items()}
+            expected_paths = []
+            if mismatches:
+                expected_paths = [
+                    ("/total", "value_changed", mismatches),
+                    ("/items/0", "field_missing", (mismatches + 1) // 2),
+                ]
+            # numeric_tolerance differences are recorded but are not mismatching paths
+            assert [(p.path, p.kind, p.count) for p in entry.top_paths] == expected_paths
+            non_matching = total - verdicts.get(Verdict.MATCH, 0)
+            assert len(entry.examples) == min(2, non_matching)
+
+        assert [e.endpoint for e in report.endpoints] == sorted(
+            DATASET, key=lambda n: -DATASET[n].get(Verdict.MISMATCH, 0)
+        )
+        # Examples are the most recent non-matching requests.
+        users = by_name["GET /users/{id}"]
+        last_non_match = [
+            r.request_id
+            for r in dataset()
+            if r.endpoint == "GET /users/{id}" and r.comparison.verdict is not Verdict.MATCH
+        ][::-1][:2]
+        assert list(users.examples) == last_non_match
+
+        as_json = report.to_json()
+        assert as_json["endpoints"][0]["endpoint"] == "POST /orders"
+        assert as_json["endpoints"][0]["top_paths"][0] == {
+            "path": "/total",
+            "kind": "value_changed",
+            "count": 6,
+        }
+
+    def test_top_paths_are_limited_per_endpoint(self, engine: sa.Engine) -> None:
+        diffs = [Difference(f"/f{i}", Kind.VALUE_CHANGED, i, -i) for i in range(8)]
+        storage.ResultWriter(engine, rules_version=RULES).write(
+            [make_result("r1", differences=diffs), make_result("r2", differences=diffs[5:])]
+        )
+        (entry,) = storage.mismatch_report(engine, top_paths=3).endpoints
+        assert [(p.path, p.count) for p in entry.top_paths] == [("/f5", 2), ("/f6", 2), ("/f7", 2)]
+
+    def test_time_filters_are_half_open(self, engine: sa.Engine) -> None:
+        results = [make_result(f"r{i}", at=T0 + timedelta(minutes=i)) for i in range(10)]
+        storage.ResultWriter(engine, rules_version=RULES).write(results)
+
+        def total(**kwargs: datetime) -> int:
+            report = storage.mismatch_report(engine, **kwargs)  # type: ignore[arg-type]
+            return sum(e.total for e in report.endpoints)
+
+        assert total() == 10
+        assert total(since=T0 + timedelta(minutes=3)) == 7
+        assert total(until=T0 + timedelta(minutes=3)) == 3
+        assert total(since=T0 + timedelta(minutes=2), until=T0 + timedelta(minutes=5)) == 3
+        assert total(since=T0 + timedelta(hours=1)) == 0
+        # An aware bound in another zone means the same instant.
+        five_hours_behind = timezone(timedelta(hours=-5))
+        assert total(since=(T0 + timedelta(minutes=3)).astimezone(five_hours_behind)) == 7
+
+    def test_endpoint_and_run_filters(self, engine: sa.Engine) -> None:
+        storage.ResultWriter(engine, rules_version=RULES).write(dataset())
+        storage.ResultWriter(engine, run_id="other", rules_version=RULES).write(
+            [make_result("x1", endpoint="GET /elsewhere")]
+        )
+        report = storage.mismatch_report(engine, endpoint="POST /orders")
+        assert [e.endpoint for e in report.endpoints] == ["POST /orders"]
+        assert report.endpoints[0].total == sum(DATASET["POST /orders"].values())
+        other = storage.mismatch_report(engine, run_id="other")
+        assert [(e.endpoint, e.total) for e in other.endpoints] == [("GET /elsewhere", 1)]
+        assert storage.mismatch_report(engine, run_id="nothing-here").endpoints == ()
+
+    def test_show_unknown_request_is_none(self, engine: sa.Engine) -> None:
+        storage.ResultWriter(engine, rules_version=RULES).write([make_result("r1")])
+        assert storage.comparison_detail(engine, "r2") is None
+        assert storage.comparison_detail(engine, "r1", run_id="other") is None
+
+    def test_show_orphan_has_no_differences(self, engine: sa.Engine) -> None:
+        orphan = make_result("o1", verdict=Verdict.MISSING_CANDIDATE)
+        storage.ResultWriter(engine, rules_version=RULES).write([orphan])
+        detail = storage.comparison_detail(engine, "o1")
+        assert detail is not None
+        assert detail.verdict == "missing_candidate"
+        assert detail.candidate_status is None and detail.candidate_latency_ms is None
+        assert detail.differences == ()
+        assert detail.to_json()["differences"] == []

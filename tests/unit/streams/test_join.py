@@ -1,0 +1,169 @@
+"""The join's semantics, checked without Kafka: pairs, duplicates, orphans, event time."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from comparator import Verdict
+from streams.exchange import Exchange, Side
+from streams.join import JoinState, Orphan, Pair, Pending
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+GRACE = timedelta(seconds=30)
+
+
+def side(request_id: str, which: Side, at_s: float = 0.0, status: int = 200) -> Exchange:
+    return Exchange(
+        request_id=request_id,
+        side=which,
+        endpoint="GET /users/{id}",
+        method="GET",
+        path=f"/users/{request_id}",
+        started_at=T0 + timedelta(seconds=at_s),
+        status=status,
+    )
+
+
+def test_first_side_waits_and_second_completes_the_pair() -> None:
+    join = JoinState({}, GRACE)
+    primary, candidate = side("r1", "primary"), side("r1", "candidate", 0.01)
+    assert join.offer(primary) is None
+    assert join.offer(candidate) == Pair(primary=primary, candidate=candidate)
+    assert join.counters.paired == 1
+
+
+def test_candidate_first_still_pairs_in_the_right_order() -> None:
+    join = JoinState({}, GRACE)
+    primary, candidate = side("r1", "primary"), side("r1", "candidate")
+    assert join.offer(candidate) is None
+    pair = join.offer(primary)
+    assert pair is not None
+    assert (pair.primary, pair.candidate) == (primary, candidate)
+
+
+@pytest.mark.parametrize(
+    ("sequence", "pairs", "duplicates"),
+    [
+        (["primary", "primary", "candidate"], 1, 1),  # duplicate while waiting
+        (["primary", "candidate", "candidate"], 1, 1),  # late duplicate after the pair
+        (["primary", "candidate", "primary"], 1, 1),
+        (["candidate", "candidate", "primary", "primary"], 1, 2),
+    ],
+)
+def test_duplicates_are_absorbed(sequence: list[Side], pairs: int, duplicates: int) -> None:
+    join = JoinState({}, GRACE)
+    results = [join.offer(side("r1", which)) for which in sequence]
+    assert sum(isinstance(r, Pair) for r in results) == pairs
+    assert join.counters.duplicates == duplicates
+
+
+def test_first_copy_of_a_duplicated_side_wins() -> None:
+    join = JoinState({}, GRACE)
+    join.offer(side("r1", "primary", status=200))
+    join.offer(side("r1", "primary", status=500))
+    pair = join.offer(side("r1", "candidate"))
+    assert pair is not None and pair.primary.status == 200
+
+
+def test_a_side_expires_only_after_the_grace_period_of_event_time() -> None:
+    join = JoinState({}, GRACE)
+    join.offer(side("r1", "primary", at_s=0))
+    assert join.advance(0, T0 + GRACE) == []  # exactly at the horizon: still waiting
+    orphans = join.advance(0, T0 + GRACE + timedelta(milliseconds=1))
+    assert [o.present.request_id for o in orphans] == ["r1"]
+    assert orphans[0].verdict is Verdict.MISSING_CANDIDATE
+    assert join.pending == {}
+
+
+def test_a_candidate_alone_is_missing_its_primary() -> None:
+    join = JoinState({}, GRACE)
+    join.offer(side("r1", "candidate"))
+    (orphan,) = join.drain()
+    assert orphan.verdict is Verdict.MISSING_PRIMARY
+
+
+def test_paired_requests_never_become_orphans_and_leave_the_state() -> None:
+    join = JoinState({}, GRACE)
+    join.offer(side("r1", "primary"))
+    join.offer(side("r1", "candidate"))
+    assert join.advance(0, T0 + timedelta(hours=1)) == []
+    assert join.pending == {}
+    assert join.drain() == []
+
+
+def test_watermark_never_moves_backwards() -> None:
+    join = JoinState({}, GRACE)
+    join.advance(0, T0 + timedelta(minutes=5))
+    join.offer(side("r1", "primary", at_s=0))  # late arrival, older than the horizon
+    assert join.advance(0, T0) == []
+    assert [o.present.request_id for o in join.advance(0, T0 + timedelta(minutes=6))] == ["r1"]
+
+
+def test_partitions_keep_their_own_clocks() -> None:
+    join = JoinState({}, GRACE)
+    join.offer(side("a", "primary", at_s=0), partition=0)
+    join.offer(side("b", "primary", at_s=0), partition=1)
+    # Partition 0 races ahead (a worker catching up); partition 1's side must wait.
+    orphans = join.advance(0, T0 + timedelta(minutes=10))
+    assert [o.present.request_id for o in orphans] == ["a"]
+    assert set(join.pending) == {"b"}
+
+
+def test_state_is_rebuilt_from_a_recovered_mapping() -> None:
+    recovered = {
+        "old": Pending(0, side("old", "primary", at_s=0)),
+        "new": Pending(0, side("new", "candidate", at_s=100)),
+    }
+    join = JoinState(recovered, GRACE)
+    assert join.offer(side("new", "primary", at_s=100)) is not None
+    orphans = join.advance(0, T0 + timedelta(seconds=100))
+    assert [(o.present.request_id, o.verdict) for o in orphans] == [
+        ("old", Verdict.MISSING_CANDIDATE)
+    ]
+
+
+def test_secondary_sides_are_ignored() -> None:
+    join = JoinState({}, GRACE)
+    assert join.offer(side("r1", "secondary")) is None
+    assert join.pending == {} and join.counters.ignored == 1
+
+
+def test_negative_grace_is_refused() -> None:
+    with pytest.raises(ValueError, match="grace"):
+        JoinState({}, timedelta(seconds=-1))
+
+
+def test_shuffled_traffic_gives_every_request_exactly_one_outcome() -> None:
+    """Any arrival order within the grace period: pairs are pairs, loners are orphans."""
+    rng = random.Random(5)
+    events: list[Exchange] = []
+    expected_orphans = set()
+    for i in range(2000):
+        rid = f"r{i}"
+        at = i * 0.01
+        kinds: list[Side] = ["primary", "candidate"]
+        if i % 17 == 0:
+            kinds = [rng.choice(kinds)]
+            expected_orphans.add(rid)
+        if i % 13 == 0:
+            kinds.append(kinds[0])  # a duplicate
+        events.extend(side(rid, k, at + rng.uniform(0, 5)) for k in kinds)
+    rng.shuffle(events)  # bounded disorder: at most ~20 s of event time apart
+    events.sort(key=lambda e: e.started_at + timedelta(seconds=rng.uniform(0, 10)))
+
+    join = JoinState({}, GRACE)
+    paired: list[str] = []
+    orphaned: list[Orphan] = []
+    for event in events:
+        pair = join.offer(event)
+        if pair is not None:
+            paired.append(pair.primary.request_id)
+        orphaned.extend(join.advance(0, event.started_at))
+    orphaned.extend(join.drain())
+
+    assert len(paired) == len(set(paired)) == 2000 - len(expected_orphans)
+    assert {o.present.request_id for o in orphaned} == expected_orphans
+    assert len(orphaned) == len(expected_orphans)
