@@ -48,7 +48,7 @@ def parse_path_glob(pattern: str) -> tuple[Token, ...]:
     tokens: list[Token] = []
     for raw in pattern[1:].split("/"):
         if raw.endswith(ANY_INDEX) and raw != ANY_INDEX:
-            tokens.extend([*_token(raw[:-len(ANY_INDEX)]), ANY_INDEX])
+            tokens.extend([*_token(raw[: -len(ANY_INDEX)]), ANY_INDEX])
         else:
             tokens.extend(_token(raw))
     return tuple(tokens)
@@ -68,9 +68,7 @@ def _token(raw: str) -> list[Token]:
 def endpoint_pattern(glob: str) -> re.Pattern[str]:
     """An endpoint glob: `*` matches within one path segment, `**` across segments."""
     parts = re.split(r"(\*\*|\*)", glob)
-    regex = "".join(
-        ".*" if p == "**" else "[^/]*" if p == "*" else re.escape(p) for p in parts
-    )
+    regex = "".join(".*" if p == "**" else "[^/]*" if p == "*" else re.escape(p) for p in parts)
     return re.compile(regex + r"\Z", re.DOTALL)
 
 

@@ -49,8 +49,9 @@ def _ignored(rules: EndpointRules, member: str) -> bool:
     return rule is not None and rule.ignore
 
 
-def diff_graphql(a: dict[str, Any], b: dict[str, Any], rules: EndpointRules, strict: bool,
-                 out: Found) -> None:
+def diff_graphql(
+    a: dict[str, Any], b: dict[str, Any], rules: EndpointRules, strict: bool, out: Found
+) -> None:
     """Append the differences between two GraphQL responses to `out`."""
     data: Node = (None, "data")
     if not _ignored(rules, "data"):

@@ -56,4 +56,3 @@ def template(node: Node) -> str:
     return "".join(
         "/" + (INDEX_TEMPLATE if isinstance(s, int) else escape(s)) for s in segments(node)
     )
-

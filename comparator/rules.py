@@ -122,8 +122,15 @@ def _resolve(rules: list[PathRule]) -> NodeRule:
 class EndpointRules:
     """The rules in force for one endpoint, compiled for the walk."""
 
-    __slots__ = ("_automaton", "_node_cache", "_rules", "graphql", "graphql_messages",
-                 "headers", "whitespace")
+    __slots__ = (
+        "_automaton",
+        "_node_cache",
+        "_rules",
+        "graphql",
+        "graphql_messages",
+        "headers",
+        "whitespace",
+    )
 
     def __init__(self, sections: list[Section]) -> None:
         headers: tuple[str, ...] = DEFAULT_HEADERS
@@ -142,9 +149,7 @@ class EndpointRules:
         self.graphql_messages: bool = messages
         self.whitespace: WhitespaceMode = whitespace
         self._rules = tuple(paths)
-        self._automaton = (
-            PathAutomaton([parse_path_glob(r.path) for r in paths]) if paths else None
-        )
+        self._automaton = PathAutomaton([parse_path_glob(r.path) for r in paths]) if paths else None
         self._node_cache: dict[tuple[int, ...], NodeRule | None] = {}
 
     def root(self) -> State:
@@ -179,12 +184,8 @@ class RuleSet:
     base: Section = field(default_factory=Section)
     endpoints: tuple[tuple[str, Section], ...] = ()
     version: str = ""
-    _compiled: dict[str, EndpointRules] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-    _endpoint_patterns: tuple[re.Pattern[str], ...] = field(
-        default=(), compare=False, repr=False
-    )
+    _compiled: dict[str, EndpointRules] = field(default_factory=dict, compare=False, repr=False)
+    _endpoint_patterns: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
 
     @staticmethod
     def build(base: Section, endpoints: tuple[tuple[str, Section], ...] = ()) -> RuleSet:

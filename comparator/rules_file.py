@@ -67,7 +67,13 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 
 _SECTION_KEYS = ("headers", "graphql", "graphql_messages", "whitespace", "paths")
 _PATH_KEYS = (
-    "ignore", "ignore_if", "array", "match_by", "tolerance", "normalise", "timestamp_tolerance",
+    "ignore",
+    "ignore_if",
+    "array",
+    "match_by",
+    "tolerance",
+    "normalise",
+    "timestamp_tolerance",
 )
 
 

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import hashlib
 
-from comparator.model import Comparison, Verdict
+from comparator.model import Comparison, Kind, Verdict
 from comparator.rules import RuleSet
 from comparator.walk import Found
 
 SUMMARY_ITEMS = 5
 """How many (kind, path) items a summary spells out before `(+N more)`."""
+
+
+# Enum `.value` is a Python-level descriptor in 3.11; the hot path reads plain strings.
+_KIND_TEXT = {kind: kind.value for kind in Kind}
+_VERDICT_TEXT = {verdict: verdict.value for verdict in Verdict}
 
 
 def _digest(text: str) -> str:
@@ -26,12 +31,15 @@ def _digest(text: str) -> str:
 
 def signature(endpoint: str, verdict: Verdict, found: Found) -> tuple[str, str]:
     """(short stable hash, readable summary) of a non-matching comparison."""
-    items = sorted({(tpl, d.kind.value) for d, tpl in found if d.kind.is_mismatch})
-    text = "\n".join([endpoint, verdict.value, *(f"{tpl}\t{kind}" for tpl, kind in items)])
+    tolerated = Kind.NUMERIC_TOLERANCE
+    names = _KIND_TEXT
+    items = sorted({(tpl, names[d.kind]) for d, tpl in found if d.kind is not tolerated})
+    verdict_text = _VERDICT_TEXT[verdict]
+    text = "\n".join([endpoint, verdict_text, *[tpl + "\t" + kind for tpl, kind in items]])
     shown = [f"{kind} {tpl or '(body)'}" for tpl, kind in items[:SUMMARY_ITEMS]]
     if len(items) > SUMMARY_ITEMS:
         shown.append(f"(+{len(items) - SUMMARY_ITEMS} more)")
-    summary = f"{endpoint or '(no endpoint)'} {verdict.value}"
+    summary = f"{endpoint or '(no endpoint)'} {verdict_text}"
     if shown:
         summary += ": " + ", ".join(shown)
     return _digest(text), summary

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+import re
 from typing import Any
 
 import orjson
 
+from comparator.globs import State
 from comparator.model import Difference, Kind
 from comparator.normalise import strings_equivalent
-from comparator.paths import Node, escape, segments
+from comparator.paths import Node, Segment, escape, segments
 from comparator.rules import EndpointRules, NodeRule
 
 Found = list[tuple[Difference, str]]
@@ -49,25 +50,52 @@ class _Unkeyable(Exception):
 
 def located(node: Node) -> tuple[str, str]:
     """(RFC 6901 pointer, template with indices folded) of `node`."""
-    segs = segments(node)
-    ptr = "".join("/" + escape(s) for s in segs)
-    tpl = "".join("/" + ("[*]" if isinstance(s, int) else escape(s)) for s in segs)
-    return ptr, tpl
+    ptr: list[str] = []
+    tpl: list[str] = []
+    while node is not None:
+        node, seg = node
+        if type(seg) is int:
+            ptr.append(str(seg))
+            tpl.append("[*]")
+        else:
+            text = escape(seg)
+            ptr.append(text)
+            tpl.append(text)
+    if not ptr:
+        return "", ""
+    ptr.reverse()
+    tpl.reverse()
+    return "/" + "/".join(ptr), "/" + "/".join(tpl)
 
 
 def emit(out: Found, node: Node, kind: Kind, a: Any, b: Any) -> None:
+    """Record one difference at `node`."""
     ptr, tpl = located(node)
     out.append((Difference(ptr, kind, a, b), tpl))
 
 
-def _dumps_equal(a: Any, b: Any) -> bool:
+_INTEGRAL_FLOAT = re.compile(rb"\.0(?=[,\]}]|\Z)")
+
+
+def dumps_equal(a: Any, b: Any, same_order_likely: bool = True) -> bool:
+    """For `a == b` already true: whether they are also equal with booleans kept apart.
+
+    Two `==`-equal values serialise alike unless their members are in another
+    order, or their numbers or booleans are spelled differently. Serialised with
+    sorted keys and an integral float's `.0` dropped, they differ only where a
+    boolean met a number. Strings are the same on both sides, so dropping `.0`
+    inside one cannot make unequal texts equal. False means "not shown equal"
+    (the caller then looks closer), never "unequal". `same_order_likely` tries the
+    cheaper unsorted serialisation first.
+    """
     try:
-        if orjson.dumps(a) == orjson.dumps(b):
+        if same_order_likely and orjson.dumps(a) == orjson.dumps(b):
             return True
         sort = orjson.OPT_SORT_KEYS
-        return orjson.dumps(a, option=sort) == orjson.dumps(b, option=sort)
+        ta, tb = orjson.dumps(a, option=sort), orjson.dumps(b, option=sort)
     except (orjson.JSONEncodeError, RecursionError):
         return False
+    return ta == tb or _INTEGRAL_FLOAT.sub(b"", ta) == _INTEGRAL_FLOAT.sub(b"", tb)
 
 
 def _key(x: Any) -> Any:
@@ -120,37 +148,62 @@ def _within(a: Any, b: Any, rule: NodeRule) -> bool:
         return False
 
 
+_CONTAINERS = (dict, list)
+
+Triple = tuple[Any, Any, Segment]
+"""A primary value, a candidate value, and the path segment they are judged under."""
+
+
 class Walker:
     """One walk over one pair of documents; see the module docstring."""
 
-    __slots__ = ("deep", "out", "rules", "same", "strict")
+    __slots__ = ("deep", "masks_a", "masks_b", "out", "rules", "strict")
 
-    def __init__(self, rules: EndpointRules, strict: bool, deep: bool, out: Found) -> None:
+    def __init__(
+        self, rules: EndpointRules, strict: bool, deep: bool, out: Found, masked: bool = False
+    ) -> None:
         self.rules = rules
         self.strict = strict
         self.deep = deep
         self.out = out
-        self.same: Callable[[Any, Any], bool] = (
-            self._same_deep if deep else self._same_strict if strict else _eq
-        )
+        # Masked mode (strict only): children are compared with plain `==`, and
+        # each visited container is kept with its differing children blanked,
+        # to be confirmed strictly in one go when the walk ends.
+        self.masks_a: list[Any] | None = [] if masked else None
+        self.masks_b: list[Any] | None = [] if masked else None
 
-    def _same_strict(self, a: Any, b: Any) -> bool:
-        if a != b:
-            return False
-        ta, tb = type(a), type(b)
-        if ta is not tb:
-            return ta is not bool and tb is not bool
-        return (ta is not dict and ta is not list) or _dumps_equal(a, b)
+    def _unequal(self, triples: list[Triple], careful: bool = False) -> list[Triple]:
+        """The triples whose values are not equal in JSON's terms (or may not be).
 
-    def _same_deep(self, a: Any, b: Any) -> bool:
-        ta, tb = type(a), type(b)
-        if ta is dict or ta is list or tb is dict or tb is list:
-            return False
-        return a == b and (ta is tb or (ta is not bool and tb is not bool))
+        In masked mode, `==` alone decides unless `careful` (the caller keeps no mask).
+        """
+        if self.deep:
+            return [t for t in triples if not _same_deep(t[0], t[1])]
+        unequal = [t for t in triples if t[0] != t[1]]
+        if (
+            not self.strict
+            or len(unequal) == len(triples)
+            or (self.masks_a is not None and not careful)
+        ):
+            return unequal
+        # The `==`-equal children are confirmed together, one serialisation per
+        # side, rather than one per child; only a failure looks at each.
+        if unequal:
+            seen = {t[2] for t in unequal}
+            equal = [t for t in triples if t[2] not in seen]
+        else:
+            seen, equal = set(), triples
+        if dumps_equal([t[0] for t in equal], [t[1] for t in equal]):
+            return unequal
+        return [t for t in triples if t[2] in seen or not _same_strict(t[0], t[1])]
 
-    def run(self, a: Any, b: Any, node: Node, state: frozenset[tuple[int, int]]) -> None:
+    def _push(self, stack: list[Any], node: Node, state: State, todo: list[Triple]) -> None:
+        for va, vb, seg in reversed(todo):
+            stack.append((va, vb, (node, seg), self.rules.step(state, seg) if state else state))
+
+    def run(self, a: Any, b: Any, node: Node, state: State) -> None:
         rules = self.rules
-        stack: list[tuple[Any, Any, Node, frozenset[tuple[int, int]]]] = [(a, b, node, state)]
+        stack: list[tuple[Any, Any, Node, State]] = [(a, b, node, state)]
         while stack:
             a, b, node, state = stack.pop()
             rule = rules.rule(state) if state else None
@@ -162,77 +215,89 @@ class Walker:
             if ta is dict and tb is dict:
                 self._object(a, b, node, state, stack)
             elif ta is list and tb is list:
-                mode = rule.array if rule is not None else "ordered"
-                if mode == "ordered":
+                if rule is None or rule.array == "ordered":
                     self._ordered(a, b, node, state, stack)
                 else:
                     self._matched(a, b, node, state, rule, stack)
             else:
                 self._scalar(a, b, node, rule)
 
-    def _child_state(self, state: frozenset[tuple[int, int]], seg: str | int) -> Any:
-        return self.rules.step(state, seg) if state else state
-
-    def _one_sided(self, kind: Kind, value: Any, node: Node, state: Any) -> None:
+    def _one_sided(self, kind: Kind, value: Any, node: Node, seg: Segment, state: State) -> None:
         if state:
-            rule = self.rules.rule(state)
+            rule = self.rules.rule(self.rules.step(state, seg))
             if rule is not None and rule.ignore:
                 return
         if kind is Kind.FIELD_MISSING:
-            emit(self.out, node, kind, value, None)
+            emit(self.out, (node, seg), kind, value, None)
         else:
-            emit(self.out, node, kind, None, value)
+            emit(self.out, (node, seg), kind, None, value)
 
-    def _object(self, a: dict[str, Any], b: dict[str, Any], node: Node, state: Any,
-                stack: list[Any]) -> None:
-        same = self.same
-        fast = same is _eq
-        pending = []
-        missing = 0
-        for k, va in a.items():
-            if k in b:
-                vb = b[k]
-                if (va != vb) if fast else not same(va, vb):
-                    pending.append((va, vb, (node, k), self._child_state(state, k)))
-            else:
-                missing += 1
-                self._one_sided(Kind.FIELD_MISSING, va, (node, k), self._child_state(state, k))
-        if len(b) > len(a) - missing:
+    def _object(
+        self, a: dict[str, Any], b: dict[str, Any], node: Node, state: State, stack: list[Any]
+    ) -> None:
+        common: list[Triple] = [(va, b[k], k) for k, va in a.items() if k in b]
+        masks_a, masks_b = self.masks_a, self.masks_b
+        ma = mb = None
+        if masks_a is not None and masks_b is not None:
+            ma, mb = dict(a), dict(b)
+            masks_a.append(ma)
+            masks_b.append(mb)
+        if len(common) < len(a):
+            for k, va in a.items():
+                if k not in b:
+                    self._one_sided(Kind.FIELD_MISSING, va, node, k, state)
+                    if ma is not None:
+                        del ma[k]
+        if len(common) < len(b):
             for k, vb in b.items():
                 if k not in a:
-                    self._one_sided(Kind.FIELD_ADDED, vb, (node, k), self._child_state(state, k))
-        pending.reverse()
-        stack.extend(pending)
+                    self._one_sided(Kind.FIELD_ADDED, vb, node, k, state)
+                    if mb is not None:
+                        del mb[k]
+        todo = self._unequal(common)
+        if ma is not None and mb is not None:
+            for t in todo:
+                ma[t[2]] = mb[t[2]] = None  # type: ignore[index]
+        self._push(stack, node, state, todo)
 
-    def _ordered(self, a: list[Any], b: list[Any], node: Node, state: Any,
-                 stack: list[Any]) -> None:
+    def _ordered(
+        self, a: list[Any], b: list[Any], node: Node, state: State, stack: list[Any]
+    ) -> None:
         la, lb = len(a), len(b)
         n = min(la, lb)
-        same = self.same
-        if same is _eq:
-            mism = [i for i in range(n) if a[i] != b[i]]
-        else:
-            mism = [i for i in range(n) if not same(a[i], b[i])]
-        if (la == lb and len(mism) >= 2 and not self.deep
-                and _multiset_equal([a[i] for i in mism], [b[i] for i in mism])):
+        todo = self._unequal(list(zip(a, b, range(n), strict=False)))
+        if (
+            la == lb
+            and len(todo) >= 2
+            and not self.deep
+            and _maybe_permutation(todo)
+            and _multiset_equal([t[0] for t in todo], [t[1] for t in todo])
+        ):
+            # Reported whole; the parent's mask (if any) blanks the array.
             emit(self.out, node, Kind.ARRAY_ORDER, a, b)
             return
+        if self.masks_a is not None and self.masks_b is not None:
+            ma, mb = a[:n], b[:n]
+            for t in todo:
+                ma[t[2]] = mb[t[2]] = None  # type: ignore[index]
+            self.masks_a.append(ma)
+            self.masks_b.append(mb)
         if la != lb:
             emit(self.out, node, Kind.ARRAY_LENGTH, la, lb)
-        for i in range(n, la):
-            self._one_sided(Kind.FIELD_MISSING, a[i], (node, i), self._child_state(state, i))
-        for i in range(n, lb):
-            self._one_sided(Kind.FIELD_ADDED, b[i], (node, i), self._child_state(state, i))
-        stack.extend((a[i], b[i], (node, i), self._child_state(state, i)) for i in reversed(mism))
+        for i in range(lb, la):
+            self._one_sided(Kind.FIELD_MISSING, a[i], node, i, state)
+        for i in range(la, lb):
+            self._one_sided(Kind.FIELD_ADDED, b[i], node, i, state)
+        self._push(stack, node, state, todo)
 
-    def _matched(self, a: list[Any], b: list[Any], node: Node, state: Any,
-                 rule: NodeRule | None, stack: list[Any]) -> None:
+    def _matched(
+        self, a: list[Any], b: list[Any], node: Node, state: State, rule: NodeRule, stack: list[Any]
+    ) -> None:
         """Unordered (multiset) and keyed arrays: pair elements, then judge the pairs."""
-        assert rule is not None
         by = rule.match_by if rule.array == "keyed" else None
         try:
-            keys_a = [self._pair_key(x, by) for x in a]
-            keys_b = [self._pair_key(y, by) for y in b]
+            keys_a = [_pair_key(x, by) for x in a]
+            keys_b = [_pair_key(y, by) for y in b]
         except _Unkeyable:
             self._ordered(a, b, node, state, stack)
             return
@@ -257,47 +322,68 @@ class Walker:
         if len(a) != len(b):
             emit(self.out, node, Kind.ARRAY_LENGTH, len(a), len(b))
         for i in extra_a:
-            self._one_sided(Kind.FIELD_MISSING, a[i], (node, i), self._child_state(state, i))
+            self._one_sided(Kind.FIELD_MISSING, a[i], node, i, state)
         for j in extra_b:
-            self._one_sided(Kind.FIELD_ADDED, b[j], (node, j), self._child_state(state, j))
-        same = self.same
-        todo = [(a[i], b[j], (node, i), self._child_state(state, i))
-                for i, j in pairs if not same(a[i], b[j])]
-        todo.reverse()
-        stack.extend(todo)
-
-    @staticmethod
-    def _pair_key(x: Any, by: str | None) -> Any:
-        if by is not None and type(x) is dict and by in x:
-            return ("key", _key(x[by]))
-        return ("value", _key(x))
+            self._one_sided(Kind.FIELD_ADDED, b[j], node, j, state)
+        pairs.sort()
+        pending: list[Triple] = [(a[i], b[j], i) for i, j in pairs]
+        self._push(stack, node, state, self._unequal(pending, careful=True))
 
     def _scalar(self, a: Any, b: Any, node: Node, rule: NodeRule | None) -> None:
         ca, cb = CLASS[type(a)], CLASS[type(b)]
         if ca != cb:
             emit(self.out, node, Kind.TYPE_CHANGED, a, b)
         elif ca == "number":
-            if a == b or (isinstance(a, float) and isinstance(b, float)
-                          and math.isnan(a) and math.isnan(b)):
+            if a == b or (
+                isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
+            ):
                 return
             if rule is not None and rule.has_tolerance and _within(a, b, rule):
                 emit(self.out, node, Kind.NUMERIC_TOLERANCE, a, b)
             else:
                 emit(self.out, node, Kind.VALUE_CHANGED, a, b)
         elif a != b:
-            if ca == "string" and rule is not None and rule.normalise and strings_equivalent(
-                a, b, rule
+            if (
+                ca == "string"
+                and rule is not None
+                and rule.normalise
+                and strings_equivalent(a, b, rule)
             ):
                 return
             emit(self.out, node, Kind.VALUE_CHANGED, a, b)
 
 
-def _eq(a: Any, b: Any) -> bool:
-    return bool(a == b)
+def _maybe_permutation(todo: list[Triple]) -> bool:
+    """A cheap necessary condition: the first differing primary element recurs."""
+    first = todo[0][0]
+    return any(first == t[1] for t in todo)
 
 
-def diff_documents(a: Any, b: Any, rules: EndpointRules, strict: bool, out: Found,
-                   node: Node = None) -> None:
+def _pair_key(x: Any, by: str | None) -> Any:
+    if by is not None and type(x) is dict and by in x:
+        return ("key", _key(x[by]))
+    return ("value", _key(x))
+
+
+def _same_strict(a: Any, b: Any) -> bool:
+    if a != b:
+        return False
+    ta, tb = type(a), type(b)
+    if ta is not tb:
+        return ta is not bool and tb is not bool
+    return (ta is not dict and ta is not list) or dumps_equal(a, b)
+
+
+def _same_deep(a: Any, b: Any) -> bool:
+    ta, tb = type(a), type(b)
+    if ta is dict or ta is list or tb is dict or tb is list:
+        return False
+    return bool(a == b) and (ta is tb or (ta is not bool and tb is not bool))
+
+
+def diff_documents(
+    a: Any, b: Any, rules: EndpointRules, strict: bool, out: Found, node: Node = None
+) -> None:
     """Append the differences between documents `a` and `b` (rooted at `node`) to `out`."""
     state = rules.root()
     if node is not None:
@@ -305,7 +391,13 @@ def diff_documents(a: Any, b: Any, rules: EndpointRules, strict: bool, out: Foun
             state = rules.step(state, seg) if state else state
     mark = len(out)
     try:
-        Walker(rules, strict, False, out).run(a, b, node, state)
+        walker = Walker(rules, strict, False, out, masked=strict)
+        walker.run(a, b, node, state)
+        if walker.masks_a and not dumps_equal(walker.masks_a, walker.masks_b):
+            # A boolean met a number somewhere `==` called equal: walk again,
+            # confirming each level as it goes.
+            del out[mark:]
+            Walker(rules, strict, False, out).run(a, b, node, state)
     except RecursionError:
         del out[mark:]
         Walker(rules, strict, True, out).run(a, b, node, state)

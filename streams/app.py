@@ -91,7 +91,11 @@ def build_app(config: WorkerConfig) -> faust.App:
     comparisons = app.topic(config.comparisons_topic, partitions=config.partitions, **raw)
     dead = DeadLetters(app.topic(config.deadletter_topic, partitions=1, **raw))
     pending_table = app.Table(
-        "pending", partitions=config.partitions, key_serializer="raw", value_serializer="raw"
+        "pending",
+        partitions=config.partitions,
+        # bytes types make Faust use the raw codec for the changelog, recovery included.
+        key_type=bytes,
+        value_type=bytes,
     )
     joiner = _Joiner(pending_table, config.grace, config.rules)
 

@@ -29,22 +29,26 @@ def decode_pending(data: bytes) -> Pending:
 
 
 class EncodedPending(MutableMapping[str, Pending]):
-    """A `MutableMapping[str, Pending]` view over a mapping of str to bytes (a Faust table)."""
+    """A `MutableMapping[str, Pending]` view over a bytes-to-bytes mapping (a Faust table).
 
-    def __init__(self, raw: MutableMapping[str, bytes]) -> None:
+    Keys are UTF-8 request IDs: raw bytes survive the changelog unchanged, where a
+    str key would come back from recovery as bytes.
+    """
+
+    def __init__(self, raw: MutableMapping[bytes, bytes]) -> None:
         self.raw = raw
 
     def __getitem__(self, key: str) -> Pending:
-        return decode_pending(self.raw[key])
+        return decode_pending(self.raw[key.encode()])
 
     def __setitem__(self, key: str, value: Pending) -> None:
-        self.raw[key] = encode_pending(value)
+        self.raw[key.encode()] = encode_pending(value)
 
     def __delitem__(self, key: str) -> None:
-        del self.raw[key]
+        del self.raw[key.encode()]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.raw)
+        return (key.decode() for key in self.raw)
 
     def __len__(self) -> int:
         return len(self.raw)

@@ -53,8 +53,11 @@ def format_report(report: storage.MismatchReport) -> str:
     if paths:
         lines.append("")
         lines.append("top differing paths:")
+        w_name = max(len(name) for name, _ in paths)
+        w_count = max(len(str(p.count)) for _, p in paths)
+        w_kind = max(len(p.kind) for _, p in paths)
         for name, p in paths:
-            lines.append(f"  {name}  {p.count:>6}  {p.kind:<18} {p.path}")
+            lines.append(f"  {name:<{w_name}}  {p.count:>{w_count}}  {p.kind:<{w_kind}}  {p.path}")
     return "\n".join(lines)
 
 

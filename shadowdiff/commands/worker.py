@@ -14,7 +14,7 @@ import click
 import storage
 from shadowdiff.rules import resolve_rules, rules_option
 from shadowdiff.settings import Settings
-from streams.topics import KafkaUnreachable, partitions_of
+from streams.topics import KafkaUnreachable, ensure_topics
 
 if TYPE_CHECKING:
     from streams.app import WorkerConfig
@@ -57,7 +57,16 @@ def command(bootstrap: str | None, db_url: str | None, rules_file: Path | None,
     rules = resolve_rules(settings.rules_file)
     _check_database(settings.database_url, rules.version)
     try:
-        existing = asyncio.run(partitions_of(settings.kafka_brokers, settings.exchanges_topic))
+        counts = asyncio.run(
+            ensure_topics(
+                settings.kafka_brokers,
+                {
+                    settings.exchanges_topic: partitions,
+                    settings.comparisons_topic: partitions,
+                    settings.deadletter_topic: 1,
+                },
+            )
+        )
     except KafkaUnreachable as error:
         raise click.ClickException(
             f"{error}\nIs Kafka running? Point KAFKA_BOOTSTRAP_SERVERS or --bootstrap at it."
@@ -70,7 +79,7 @@ def command(bootstrap: str | None, db_url: str | None, rules_file: Path | None,
         exchanges_topic=settings.exchanges_topic,
         comparisons_topic=settings.comparisons_topic,
         deadletter_topic=settings.deadletter_topic,
-        partitions=existing or partitions,
+        partitions=counts[settings.exchanges_topic],
         grace=timedelta(seconds=settings.grace_period_s),
         tick_interval_s=settings.tick_interval_s,
         datadir=Path(tempfile.gettempdir()) / f"shadowdiff-worker-{settings.worker_id}",
@@ -103,4 +112,8 @@ def _run(config: WorkerConfig, loglevel: str) -> None:
 
     logging.getLogger("faust").setLevel(logging.WARNING)
     app = build_app(config)
+    # What `faust worker` does before it starts a worker.
+    app.finalize()
+    app.worker_init()
+    app.worker_init_post_autodiscover()
     Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()

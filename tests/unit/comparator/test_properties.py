@@ -1,0 +1,104 @@
+"""Properties of `compare` on random JSON documents (500 examples each)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonpatch
+from deepdiff import DeepDiff
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from comparator import Difference, Kind, Verdict, compare, parse_rules
+from tests.unit.comparator.helpers import json_equal, obs, to_patch
+
+# No path rules and GraphQL off: plain JSON semantics, nothing ignored.
+NO_RULES = parse_rules("default: {graphql: off}")
+
+# Small alphabets, so that two random documents often share structure.
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-2, 2)
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([0.0, 1.0, 2.0, -0.0])
+    | st.text(alphabet="ab~/\u00e9", max_size=3)
+)
+documents = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(alphabet="ab/~", max_size=2), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+EXAMPLES = settings(max_examples=500, deadline=None)
+
+
+def deepdiff_json(a: Any, b: Any) -> DeepDiff:
+    """DeepDiff set to JSON's semantics.
+
+    int and float are one type (numbers by value), but bool, a subclass of int
+    in Python, is not a number; arrays are compared element by element (its
+    default matching hashes elements, and hash(True) == hash(1)).
+    """
+    return DeepDiff(
+        a,
+        b,
+        ignore_type_in_groups=[(int, float)],
+        ignore_type_subclasses=True,
+        zip_ordered_iterables=True,
+    )
+
+
+def encode(doc: Any, pretty: bool = False) -> bytes:
+    if pretty:  # another encoder: sorted members, indentation, escaped text
+        return json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=True).encode()
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def _mirrored(d: Difference) -> tuple[str, Kind, str, str]:
+    kind = {Kind.FIELD_MISSING: Kind.FIELD_ADDED, Kind.FIELD_ADDED: Kind.FIELD_MISSING}.get(
+        d.kind, d.kind
+    )
+    return (d.path, kind, json.dumps(d.candidate), json.dumps(d.primary))
+
+
+def _plain(d: Difference) -> tuple[str, Kind, str, str]:
+    return (d.path, d.kind, json.dumps(d.primary), json.dumps(d.candidate))
+
+
+@EXAMPLES
+@given(documents)
+def test_a_document_matches_itself_in_any_encoding(doc: Any) -> None:
+    result = compare(obs(encode(doc)), obs(encode(doc, pretty=True)), NO_RULES)
+    assert result.verdict is Verdict.MATCH
+    assert result.differences == ()
+    assert result.signature is None
+
+
+@EXAMPLES
+@given(documents, documents)
+def test_swapping_sides_mirrors_the_differences(a: Any, b: Any) -> None:
+    forward = compare(obs(encode(a)), obs(encode(b)), NO_RULES)
+    backward = compare(obs(encode(b)), obs(encode(a)), NO_RULES)
+    assert forward.verdict is backward.verdict
+    assert sorted(map(_mirrored, forward.differences)) == sorted(map(_plain, backward.differences))
+
+
+@EXAMPLES
+@given(documents, documents)
+def test_differences_as_a_json_patch_turn_primary_into_candidate(a: Any, b: Any) -> None:
+    result = compare(obs(encode(a)), obs(encode(b)), NO_RULES)
+    patched = jsonpatch.apply_patch(a, to_patch(result.differences))
+    assert json_equal(patched, b), (result.differences, patched)
+
+
+@EXAMPLES
+@given(documents, documents)
+def test_verdict_agrees_with_deepdiff(a: Any, b: Any) -> None:
+    result = compare(obs(encode(a)), obs(encode(b)), NO_RULES)
+    reference = deepdiff_json(a, b)
+    assert (result.verdict is Verdict.MATCH) == (not reference), reference

@@ -1,0 +1,269 @@
+"""Table-driven: every rule, applied through `compare`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from comparator import Kind, Verdict, compare, parse_rules
+from tests.unit.comparator.helpers import kinds, obs
+
+K = Kind
+
+# (name, rules yaml, primary, candidate, expected (path, kind) set)
+RULE_CASES: list[tuple[str, str, Any, Any, set[tuple[str, Kind]]]] = [
+    (
+        "ignore a member",
+        "default: {paths: {/t: {ignore: true}}}",
+        {"t": 1, "a": 1},
+        {"t": 2, "a": 1},
+        set(),
+    ),
+    (
+        "ignore covers what is below",
+        "default: {paths: {/m: {ignore: true}}}",
+        {"m": {"x": 1}},
+        {"m": {"x": 2, "y": 3}},
+        set(),
+    ),
+    ("ignore a missing member", "default: {paths: {/t: {ignore: true}}}", {"t": 1}, {}, set()),
+    (
+        "ignore with **",
+        "default: {paths: {/**/ts: {ignore: true}}}",
+        {"a": {"b": [{"ts": 1}]}, "ts": 1},
+        {"a": {"b": [{"ts": 2}]}, "ts": 2},
+        set(),
+    ),
+    (
+        "ignore with [*]",
+        "default: {paths: {'/items[*]/ts': {ignore: true}}}",
+        {"items": [{"ts": 1, "v": 1}]},
+        {"items": [{"ts": 2, "v": 2}]},
+        {("/items/0/v", K.VALUE_CHANGED)},
+    ),
+    (
+        "[*] matches indices only",
+        "default: {paths: {'/m/[*]': {ignore: true}}}",
+        {"m": {"0": 1}},
+        {"m": {"0": 2}},
+        {("/m/0", K.VALUE_CHANGED)},
+    ),
+    (
+        "* matches one level",
+        "default: {paths: {/*/ts: {ignore: true}}}",
+        {"a": {"ts": 1}, "b": {"c": {"ts": 1}}},
+        {"a": {"ts": 2}, "b": {"c": {"ts": 2}}},
+        {("/b/c/ts", K.VALUE_CHANGED)},
+    ),
+    (
+        "name pattern",
+        "default: {paths: {/x_*: {ignore: true}}}",
+        {"x_a": 1, "y": 1},
+        {"x_a": 2, "y": 2},
+        {("/y", K.VALUE_CHANGED)},
+    ),
+    (
+        "literal index",
+        "default: {paths: {/l/0: {ignore: true}}}",
+        {"l": [1, 1]},
+        {"l": [2, 2]},
+        {("/l/1", K.VALUE_CHANGED)},
+    ),
+    (
+        "ignore_if both match",
+        "default: {paths: {/id: {ignore_if: '[0-9a-f]{8}'}}}",
+        {"id": "deadbeef"},
+        {"id": "0badf00d"},
+        set(),
+    ),
+    (
+        "ignore_if one does not match",
+        "default: {paths: {/id: {ignore_if: '[0-9a-f]{8}'}}}",
+        {"id": "deadbeef"},
+        {"id": "nothex!!"},
+        {("/id", K.VALUE_CHANGED)},
+    ),
+    (
+        "ignore_if on numbers",
+        "default: {paths: {/n: {ignore_if: '\\d+'}}}",
+        {"n": 1},
+        {"n": 2},
+        set(),
+    ),
+    ("ordered arrays by default", "", {"a": [1, 2]}, {"a": [2, 1]}, {("/a", K.ARRAY_ORDER)}),
+    (
+        "unordered arrays",
+        "default: {paths: {/a: {array: unordered}}}",
+        {"a": [1, 2, {"x": 1}]},
+        {"a": [{"x": 1}, 2, 1]},
+        set(),
+    ),
+    (
+        "unordered arrays differing",
+        "default: {paths: {/a: {array: unordered}}}",
+        {"a": [1, 2, 2]},
+        {"a": [2, 1, 3]},
+        {("/a/2", K.VALUE_CHANGED)},
+    ),
+    (
+        "unordered arrays of other length",
+        "default: {paths: {/a: {array: unordered}}}",
+        {"a": [1, 2]},
+        {"a": [2]},
+        {("/a", K.ARRAY_LENGTH), ("/a/0", K.FIELD_MISSING)},
+    ),
+    (
+        "unordered pairs changed elements",
+        "default: {paths: {/a: {array: unordered}}}",
+        {"a": [{"k": 1, "v": 1}, {"k": 2}]},
+        {"a": [{"k": 2}, {"k": 1, "v": 2}]},
+        {("/a/0/v", K.VALUE_CHANGED)},
+    ),
+    (
+        "keyed arrays",
+        "default: {paths: {/a: {match_by: id}}}",
+        {"a": [{"id": 1, "v": 1}, {"id": 2, "v": 2}]},
+        {"a": [{"id": 2, "v": 2}, {"id": 1, "v": 9}]},
+        {("/a/0/v", K.VALUE_CHANGED)},
+    ),
+    (
+        "keyed arrays, element gone and new",
+        "default: {paths: {/a: {array: keyed, match_by: id}}}",
+        {"a": [{"id": 1}, {"id": 2}]},
+        {"a": [{"id": 3}, {"id": 1}]},
+        {("/a/1", K.FIELD_MISSING), ("/a/0", K.FIELD_ADDED)},
+    ),
+    (
+        "absolute tolerance",
+        "default: {paths: {/n: {tolerance: 1}}}",
+        {"n": 10},
+        {"n": 11},
+        {("/n", K.NUMERIC_TOLERANCE)},
+    ),
+    (
+        "relative tolerance",
+        "default: {paths: {/n: {tolerance: {relative: 0.01}}}}",
+        {"n": 1000},
+        {"n": 1009},
+        {("/n", K.NUMERIC_TOLERANCE)},
+    ),
+    (
+        "relative tolerance exceeded",
+        "default: {paths: {/n: {tolerance: {relative: 0.01}}}}",
+        {"n": 1000},
+        {"n": 1011},
+        {("/n", K.VALUE_CHANGED)},
+    ),
+    (
+        "timestamps as instants",
+        "default: {paths: {/t: {normalise: timestamp}}}",
+        {"t": "2024-05-01T12:00:00Z"},
+        {"t": "2024-05-01T14:00:00+02:00"},
+        set(),
+    ),
+    (
+        "timestamps within tolerance",
+        "default: {paths: {/t: {normalise: timestamp, timestamp_tolerance: 2}}}",
+        {"t": "2024-05-01T12:00:00.000Z"},
+        {"t": "2024-05-01T12:00:01.5Z"},
+        set(),
+    ),
+    (
+        "timestamps beyond tolerance",
+        "default: {paths: {/t: {normalise: timestamp, timestamp_tolerance: 2}}}",
+        {"t": "2024-05-01T12:00:00Z"},
+        {"t": "2024-05-01T12:00:03Z"},
+        {("/t", K.VALUE_CHANGED)},
+    ),
+    ("trim", "default: {paths: {/s: {normalise: trim}}}", {"s": " a "}, {"s": "a"}, set()),
+    (
+        "casefold",
+        "default: {paths: {/s: {normalise: casefold}}}",
+        {"s": "ABC"},
+        {"s": "abc"},
+        set(),
+    ),
+    (
+        "trim and casefold",
+        "default: {paths: {/s: {normalise: [trim, casefold]}}}",
+        {"s": " ABC"},
+        {"s": "abc "},
+        set(),
+    ),
+    (
+        "uuid class",
+        "default: {paths: {/**/id: {normalise: uuid}}}",
+        {"id": "0b0d6e3a-5c1e-4e0e-9b7e-3c0a1d2e3f40"},
+        {"id": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"},
+        set(),
+    ),
+    (
+        "uuid class needs two uuids",
+        "default: {paths: {/id: {normalise: uuid}}}",
+        {"id": "0b0d6e3a-5c1e-4e0e-9b7e-3c0a1d2e3f40"},
+        {"id": "nope"},
+        {("/id", K.VALUE_CHANGED)},
+    ),
+    (
+        "later rule overrides",
+        "default: {paths: {/*: {ignore: true}, /keep: {ignore: false}}}",
+        {"keep": 1, "other": 1},
+        {"keep": 2, "other": 2},
+        {("/keep", K.VALUE_CHANGED)},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "rules", "a", "b", "expected"), RULE_CASES, ids=[c[0] for c in RULE_CASES]
+)
+def test_rule(name: str, rules: str, a: Any, b: Any, expected: set[tuple[str, Kind]]) -> None:
+    ruleset = parse_rules(rules)
+    result = compare(obs(a), obs(b), ruleset)
+    assert kinds(result) == expected
+    mismatch = any(kind.is_mismatch for _, kind in expected)
+    assert result.verdict is (Verdict.MISMATCH if mismatch else Verdict.MATCH)
+
+
+def test_the_same_pair_without_the_rule_differs() -> None:
+    # Guards the table: each "nothing found" case must owe that to its rule.
+    for name, _, a, b, expected in RULE_CASES:
+        if not expected:
+            assert compare(obs(a), obs(b)).differences, name
+
+
+def test_header_allowlist_replaces_the_default() -> None:
+    rules = parse_rules("default: {headers: [X-Version]}")
+    a = obs({}, headers={"x-version": "1", "location": "/a"})
+    b = obs({}, headers={"x-version": "2", "location": "/b"})
+    assert kinds(compare(a, b, rules)) == {("header:x-version", K.HEADER)}
+
+
+def test_endpoint_sections_apply_only_to_their_endpoints() -> None:
+    rules = parse_rules(
+        """
+endpoints:
+  "GET /users/*":
+    paths: {/seen: {ignore: true}}
+  "GET /**":
+    paths: {/other: {ignore: true}}
+"""
+    )
+    a, b = obs({"seen": 1, "other": 1}), obs({"seen": 2, "other": 2})
+    assert kinds(compare(a, b, rules, endpoint="GET /users/{id}")) == set()
+    assert kinds(compare(a, b, rules, endpoint="GET /users/{id}/posts")) == {
+        ("/seen", K.VALUE_CHANGED)
+    }
+    assert kinds(compare(a, b, rules, endpoint="POST /users/{id}")) == {
+        ("/seen", K.VALUE_CHANGED),
+        ("/other", K.VALUE_CHANGED),
+    }
+
+
+def test_graphql_mode_on_for_any_object() -> None:
+    rules = parse_rules("default: {graphql: on}")
+    a = obs({"data": {"a": 1}, "other": 1})
+    b = obs({"data": None, "other": 2})
+    assert kinds(compare(a, b, rules)) == {("/data", K.GRAPHQL_NULL_DATA)}
+    assert ("/data/a", K.FIELD_MISSING) not in kinds(compare(a, b, rules))
