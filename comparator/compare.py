@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from typing import Any
 
 from comparator.body import Body, loads, media_type, parse_body, shown
 from comparator.graphql import diff_graphql, is_graphql
@@ -98,15 +99,17 @@ def _bodies(
     pa, pb = primary.body, candidate.body
     big_a, big_b = _side_digest(primary), _side_digest(candidate)
     if big_a is not None or big_b is not None:
-        da = big_a if big_a is not None else hashlib.sha256(pa).hexdigest()
-        db = big_b if big_b is not None else hashlib.sha256(pb).hexdigest()
-        if da != db:
-            found.append((Difference("", Kind.TOO_LARGE, da, db), ""))
+        dig_a = big_a if big_a is not None else hashlib.sha256(pa).hexdigest()
+        dig_b = big_b if big_b is not None else hashlib.sha256(pb).hexdigest()
+        if dig_a != dig_b:
+            found.append((Difference("", Kind.TOO_LARGE, dig_a, dig_b), ""))
         return
     if pa == pb:
         return
     # The common case, two JSON bodies, skips the general classification.
     ok = _maybe_json(ct_a) and _maybe_json(ct_b)
+    da: Any = None
+    db: Any = None
     if ok:
         ok, da = loads(pa)
         if ok:

@@ -93,7 +93,13 @@ def dumps_equal(a: Any, b: Any, same_order_likely: bool = True) -> bool:
             return True
         sort = orjson.OPT_SORT_KEYS
         ta, tb = orjson.dumps(a, option=sort), orjson.dumps(b, option=sort)
-    except (orjson.JSONEncodeError, RecursionError):
+    except orjson.JSONEncodeError:  # integers past 64 bits
+        try:
+            ta = json.dumps(a, sort_keys=True, separators=(",", ":")).encode()
+            tb = json.dumps(b, sort_keys=True, separators=(",", ":")).encode()
+        except (ValueError, RecursionError):
+            return False
+    except RecursionError:
         return False
     return ta == tb or _INTEGRAL_FLOAT.sub(b"", ta) == _INTEGRAL_FLOAT.sub(b"", tb)
 
@@ -112,21 +118,28 @@ def _key(x: Any) -> Any:
     return (CLASS[t], x)
 
 
-def _multiset_equal(xs: list[Any], ys: list[Any]) -> bool:
+def _is_reordering(todo: list[Triple]) -> bool:
+    """Whether the differing pairs hold one multiset of elements in another order.
+
+    At least one pair must truly differ: a pair only "not shown equal" (which
+    the strict check may leave in `todo`) is no evidence of a reordering.
+    """
     try:
-        counts: dict[Any, int] = {}
-        for x in xs:
-            k = _key(x)
-            counts[k] = counts.get(k, 0) + 1
-        for y in ys:
-            k = _key(y)
-            left = counts.get(k, 0)
-            if not left:
-                return False
-            counts[k] = left - 1
-        return True
+        keys_a = [_key(t[0]) for t in todo]
+        keys_b = [_key(t[1]) for t in todo]
     except _Unkeyable:
         return False
+    if keys_a == keys_b:
+        return False
+    counts: dict[Any, int] = {}
+    for k in keys_a:
+        counts[k] = counts.get(k, 0) + 1
+    for k in keys_b:
+        left = counts.get(k, 0)
+        if not left:
+            return False
+        counts[k] = left - 1
+    return True
 
 
 def _both_match(rule: NodeRule, a: Any, b: Any) -> bool:
@@ -157,7 +170,7 @@ Triple = tuple[Any, Any, Segment]
 class Walker:
     """One walk over one pair of documents; see the module docstring."""
 
-    __slots__ = ("deep", "masks_a", "masks_b", "out", "rules", "strict")
+    __slots__ = ("deep", "masks_a", "masks_b", "out", "plain", "rules", "strict")
 
     def __init__(
         self, rules: EndpointRules, strict: bool, deep: bool, out: Found, masked: bool = False
@@ -171,6 +184,8 @@ class Walker:
         # to be confirmed strictly in one go when the walk ends.
         self.masks_a: list[Any] | None = [] if masked else None
         self.masks_b: list[Any] | None = [] if masked else None
+        # Whether plain `==` decides which children differ.
+        self.plain = not deep and (not strict or masked)
 
     def _unequal(self, triples: list[Triple], careful: bool = False) -> list[Triple]:
         """The triples whose values are not equal in JSON's terms (or may not be).
@@ -235,9 +250,21 @@ class Walker:
     def _object(
         self, a: dict[str, Any], b: dict[str, Any], node: Node, state: State, stack: list[Any]
     ) -> None:
+        if self.plain and len(a) == len(b) and a.keys() == b.keys():
+            # The usual object: same members, a few of them changed.
+            todo: list[Triple] = [(va, b[k], k) for k, va in a.items() if va != b[k]]
+            if self.masks_a is not None and self.masks_b is not None:
+                fa, fb = dict(a), dict(b)
+                for t in todo:
+                    fa[t[2]] = fb[t[2]] = None  # type: ignore[index]
+                self.masks_a.append(fa)
+                self.masks_b.append(fb)
+            self._push(stack, node, state, todo)
+            return
         common: list[Triple] = [(va, b[k], k) for k, va in a.items() if k in b]
         masks_a, masks_b = self.masks_a, self.masks_b
-        ma = mb = None
+        ma: dict[str, Any] | None = None
+        mb: dict[str, Any] | None = None
         if masks_a is not None and masks_b is not None:
             ma, mb = dict(a), dict(b)
             masks_a.append(ma)
@@ -265,13 +292,16 @@ class Walker:
     ) -> None:
         la, lb = len(a), len(b)
         n = min(la, lb)
-        todo = self._unequal(list(zip(a, b, range(n), strict=False)))
+        if self.plain:
+            todo: list[Triple] = [(a[i], b[i], i) for i in range(n) if a[i] != b[i]]
+        else:
+            todo = self._unequal(list(zip(a, b, range(n), strict=False)))
         if (
             la == lb
             and len(todo) >= 2
             and not self.deep
             and _maybe_permutation(todo)
-            and _multiset_equal([t[0] for t in todo], [t[1] for t in todo])
+            and _is_reordering(todo)
         ):
             # Reported whole; the parent's mask (if any) blanks the array.
             emit(self.out, node, Kind.ARRAY_ORDER, a, b)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from comparator import RuleSet, RulesError, load_rules
+from comparator import RulesError, RuleSet, load_rules
 
 rules_option = click.option(
     "--rules",

@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     exchanges_topic: str = "shadowdiff.exchanges"
     comparisons_topic: str = "shadowdiff.comparisons"
     deadletter_topic: str = "shadowdiff.deadletter"
-    rules_file: Path | None = Field(None, description="YAML comparison rules; built-in defaults if unset")
+    rules_file: Path | None = Field(
+        None, description="YAML comparison rules; built-in defaults if unset"
+    )
     grace_period_s: float = Field(30.0, description="event-time seconds a side waits for its pair")
     tick_interval_s: float = Field(
         5.0, description="how often the leader worker appends event-time ticks to idle partitions"

@@ -99,11 +99,11 @@ def build_app(config: WorkerConfig) -> faust.App:
     )
     joiner = _Joiner(pending_table, config.grace, config.rules)
 
-    @app.on_partitions_revoked.connect  # type: ignore[misc]
+    @app.on_partitions_revoked.connect
     async def _forget_join_state(*_: Any, **__: Any) -> None:
         joiner.reset()  # rebuilt from the table once the new assignment is recovered
 
-    @app.agent(exchanges, name="join")  # type: ignore[misc]
+    @app.agent(exchanges, name="join")
     async def join(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             message = event.message
@@ -114,23 +114,26 @@ def build_app(config: WorkerConfig) -> faust.App:
                     exchange = codec.decode(message.value, max_record_bytes=config.max_record_bytes)
                     results = joiner.offer(exchange, message.partition, message.timestamp)
                 for result in results:
-                    await comparisons.send(key=result.request_id.encode(), value=encode_result(result))
+                    await comparisons.send(
+                        key=result.request_id.encode(), value=encode_result(result)
+                    )
             except codec.DecodeError as error:
                 await dead.send(message, error.kind, error.reason)
-            except Exception as error:  # noqa: BLE001 - an escaping exception would skip the record
-                log.exception("join failed on %s[%d]@%d", message.topic, message.partition,
-                              message.offset)
+            except Exception as error:
+                log.exception(
+                    "join failed on %s[%d]@%d", message.topic, message.partition, message.offset
+                )
                 await dead.send(message, "internal", f"{type(error).__name__}: {error}")
 
     writer_holder: list[storage.ResultWriter] = []
 
-    @app.agent(comparisons, name="store")  # type: ignore[misc]
+    @app.agent(comparisons, name="store")
     async def store(stream: faust.StreamT[bytes]) -> None:
         async for batch in stream.take(config.batch_size, within=config.batch_within_s):
             results = [decode_result(value) for value in batch]
             await _store_with_retry(results, config, writer_holder)
 
-    @app.timer(interval=config.tick_interval_s, on_leader=True)  # type: ignore[misc]
+    @app.timer(interval=config.tick_interval_s, on_leader=True)  # type: ignore[untyped-decorator]
     async def tick() -> None:
         """Advance every partition's event-time clock, so idle partitions expire too."""
         now_ms = int(time.time() * 1000)

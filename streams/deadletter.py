@@ -36,6 +36,7 @@ class DeadLetters:
             headers["shadowdiff-original-bytes"] = str(len(value)).encode()
             value = value[:MAX_DEAD_LETTER_BYTES]
         self.counts[failure] += 1
-        log.warning("dead letter (%s) from %s: %s", failure, headers["shadowdiff-source"].decode(),
-                    reason)
+        log.warning(
+            "dead letter (%s) from %s: %s", failure, headers["shadowdiff-source"].decode(), reason
+        )
         await self.topic.send(key=message.key, value=value, headers=headers)

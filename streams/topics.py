@@ -7,6 +7,8 @@ worker makes sure its topics exist first.
 
 from __future__ import annotations
 
+import contextlib
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 
@@ -25,9 +27,7 @@ async def ensure_topics(
 
     An existing topic keeps its own partition count, which is returned instead.
     """
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=brokers, request_timeout_ms=int(timeout_s * 1000)
-    )
+    admin = AIOKafkaAdminClient(bootstrap_servers=brokers, request_timeout_ms=int(timeout_s * 1000))
     try:
         await admin.start()
     except KafkaConnectionError as error:
@@ -42,10 +42,8 @@ async def ensure_topics(
             if name not in existing
         ]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another worker won the race
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another worker won the race
         return {name: existing.get(name, count) for name, count in partitions.items()}
     finally:
         await admin.close()

@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 import click
+from click._termui_impl import ProgressBar
 
 import storage
 from shadowdiff.commands.mismatches import format_report
@@ -55,8 +56,9 @@ def _records_in(capture: Path) -> int | None:
     show_default=True,
     help="Seconds of event time a side waits for its counterpart.",
 )
-def command(capture: Path | None, db_url: str | None, rules_file: Path | None,
-            grace_s: float) -> None:
+def command(
+    capture: Path | None, db_url: str | None, rules_file: Path | None, grace_s: float
+) -> None:
     """Join, compare and store a capture in one process, then print the mismatch report.
 
     The same join, comparator and store as the Kafka worker, on one machine with
@@ -73,9 +75,10 @@ def command(capture: Path | None, db_url: str | None, rules_file: Path | None,
         storage.upgrade(engine)
         writer = storage.ResultWriter(engine, rules_version=rules.version, kind="live")
         started = time.perf_counter()
-        with click.progressbar(
+        bar: ProgressBar[int] = click.progressbar(
             length=_records_in(capture), label="judging", file=click.get_text_stream("stderr")
-        ) as bar:
+        )
+        with bar:
             stats = run_pipeline(
                 read_capture(capture),
                 rules,

@@ -65,7 +65,7 @@ def command(
     Records go out in file order, Avro-encoded exactly as a gateway would
     publish them, with the exchange's start time as the record timestamp.
     """
-    settings = Settings()  # type: ignore[call-arg]  # fields come from the environment
+    settings = Settings()  # fields come from the environment
     bootstrap = bootstrap or settings.kafka_bootstrap_servers
     topic = topic or settings.exchanges_topic
     if framing == "confluent" and schema_id is None:

@@ -21,23 +21,52 @@ if TYPE_CHECKING:
 
 
 @click.command("worker")
-@click.option("--bootstrap", metavar="HOST:PORT[,...]", default=None,
-              help="Kafka brokers; default: KAFKA_BOOTSTRAP_SERVERS.")
-@click.option("--db", "db_url", metavar="URL", default=None,
-              help="Result database; default: DATABASE_URL.")
+@click.option(
+    "--bootstrap",
+    metavar="HOST:PORT[,...]",
+    default=None,
+    help="Kafka brokers; default: KAFKA_BOOTSTRAP_SERVERS.",
+)
+@click.option(
+    "--db", "db_url", metavar="URL", default=None, help="Result database; default: DATABASE_URL."
+)
 @rules_option
-@click.option("--grace", "grace_s", type=click.FloatRange(min=0), default=None,
-              help="Seconds of event time a side waits for its counterpart "
-              "(default: GRACE_PERIOD_S or 30).")
-@click.option("--partitions", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Partitions of the exchanges topic when shadowdiff creates it; an existing "
-              "topic keeps its own count.")
-@click.option("--app-id", default=None, help="Consumer group and table prefix "
-              "(default: WORKER_ID or 'shadowdiff'). Workers sharing it share the work.")
-@click.option("--loglevel", default="info", show_default=True,
-              type=click.Choice(["debug", "info", "warning", "error"]))
-def command(bootstrap: str | None, db_url: str | None, rules_file: Path | None,
-            grace_s: float | None, partitions: int, app_id: str | None, loglevel: str) -> None:
+@click.option(
+    "--grace",
+    "grace_s",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds of event time a side waits for its counterpart (default: GRACE_PERIOD_S or 30).",
+)
+@click.option(
+    "--partitions",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Partitions of the exchanges topic when shadowdiff creates it; an existing "
+    "topic keeps its own count.",
+)
+@click.option(
+    "--app-id",
+    default=None,
+    help="Consumer group and table prefix "
+    "(default: WORKER_ID or 'shadowdiff'). Workers sharing it share the work.",
+)
+@click.option(
+    "--loglevel",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+def command(
+    bootstrap: str | None,
+    db_url: str | None,
+    rules_file: Path | None,
+    grace_s: float | None,
+    partitions: int,
+    app_id: str | None,
+    loglevel: str,
+) -> None:
     """Run a worker: consume shadowdiff.exchanges, store verdicts in the database.
 
     Start as many as the exchanges topic has partitions; they share the work
@@ -46,14 +75,20 @@ def command(bootstrap: str | None, db_url: str | None, rules_file: Path | None,
     worker resumes where the last committed batch ended.
     """
     overrides = {
-        k: v for k, v in {"kafka_bootstrap_servers": bootstrap, "database_url": db_url,
-                          "rules_file": rules_file, "grace_period_s": grace_s,
-                          "worker_id": app_id}.items() if v is not None
+        k: v
+        for k, v in {
+            "kafka_bootstrap_servers": bootstrap,
+            "database_url": db_url,
+            "rules_file": rules_file,
+            "grace_period_s": grace_s,
+            "worker_id": app_id,
+        }.items()
+        if v is not None
     }
     # Faust is slow to import: only this command pays for it.
     from streams.app import WorkerConfig
 
-    settings = Settings(**overrides)
+    settings = Settings().model_copy(update=overrides)
     rules = resolve_rules(settings.rules_file)
     _check_database(settings.database_url, rules.version)
     try:

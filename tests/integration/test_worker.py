@@ -43,7 +43,9 @@ class Worker:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "shadowdiff", "worker", "--loglevel", "warning"],
-                env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
 
     def kill(self) -> None:
@@ -65,9 +67,7 @@ class Worker:
 
 
 @pytest.fixture
-def worker_env(
-    kafka_bootstrap: str, fresh_database: str, topic_prefix: str
-) -> dict[str, str]:
+def worker_env(kafka_bootstrap: str, fresh_database: str, topic_prefix: str) -> dict[str, str]:
     storage.upgrade(fresh_database)
     return {
         **os.environ,
@@ -147,7 +147,8 @@ def test_worker_judges_every_request_exactly_once_through_a_kill(
             )
         }
         rows_per_signature = Counter(
-            s for (s,) in connection.execute(
+            s
+            for (s,) in connection.execute(
                 text("SELECT signature FROM comparisons WHERE signature IS NOT NULL")
             )
         )
@@ -156,7 +157,7 @@ def test_worker_judges_every_request_exactly_once_through_a_kill(
         for rid, fate in traffic.truth.items()
         if stored.get(rid) != fate.expected
     }
-    assert not wrong, f"{len(wrong)} requests judged otherwise than intended: {list(wrong.items())[:5]}"
+    assert not wrong, f"{len(wrong)} judged otherwise than intended: {list(wrong.items())[:5]}"
     assert signature_counts == dict(rows_per_signature)
     verdicts = Counter(stored.values())
     assert verdicts["match"] > 0 and verdicts["mismatch"] > 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import jsonpatch
 from deepdiff import DeepDiff
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from comparator import Difference, Kind, Verdict, compare, parse_rules
@@ -72,6 +72,8 @@ def _plain(d: Difference) -> tuple[str, Kind, str, str]:
 
 @EXAMPLES
 @given(documents)
+# Once wrongly an array_order: equal elements that orjson cannot serialise.
+@example([False, [-9_223_372_036_854_775_809], [-9_223_372_036_854_775_809]])
 def test_a_document_matches_itself_in_any_encoding(doc: Any) -> None:
     result = compare(obs(encode(doc)), obs(encode(doc, pretty=True)), NO_RULES)
     assert result.verdict is Verdict.MATCH
