@@ -16,15 +16,19 @@ partitions. Then, over the very same records, in this order:
   first event to its last (start-up and group join excluded).
 - pipeline: `python -m shadowdiff worker` in its own process (grace 10 s, ticks
   every 1 s) on a freshly migrated database, until every request has its row.
-  Its span runs from the commit time (`stored_at`) of the first batch of rows to
-  that of the last row of a two-sided request, read back from the database, so
-  start-up and the orphans' grace-period tail are excluded; the rows counted are
-  those stored after the first batch (orphans that expired meanwhile included).
-  `pipeline_pairs_per_s` is those rows (judged requests, 95% of them pairs) per
-  second of the span; `pipeline_records_per_s` is the same multiplied by the
-  input records per request, the unit of the two baselines. The worker does all
-  of its work inside that span: decode, join (a table write per side), judge,
+  Its span starts when the join stage sent its first verdict (the producer
+  timestamp of the first record on the comparisons topic, read back after the
+  run), so process start-up and group join are left out, and ends when the last
+  row of a two-sided request was committed (`stored_at`, read back from the
+  database), so the orphans' grace-period tail is left out. Inside the span the
+  worker does all of its work: decode, join (a table write per side), judge,
   send each verdict to the comparisons topic, read it back, write to Postgres.
+  `pipeline_pairs_per_s` is the rows committed by the end of the span (judged
+  requests, 95% of them pairs) over the span; `pipeline_records_per_s` is that
+  times the input records per request, the unit of the two baselines.
+  `pipeline_join_stage_pairs_per_s` is the join stage alone (verdicts over the
+  time between the first and last verdict sent); the `*_s` lines are times
+  since the worker process started, showing where the time goes.
 
 `pipeline_vs_faust_noop` and `pipeline_vs_aiokafka` are pipeline records/s over
 the baseline's records/s (the goal: at least 0.5 against the Faust agent).
@@ -52,6 +56,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -124,15 +129,36 @@ def _faust_noop(bootstrap: str, topic: str, expected: int, workdir: Path) -> tup
     return (summary["count"] - 1) / span, summary["first"] - started
 
 
-def _processing_span(engine: Engine, paired: set[str]) -> tuple[int, float, datetime]:
-    """(rows stored after the first batch, seconds from first batch to last paired row,
-    time of the first batch)."""
+async def _verdict_times(bootstrap: str, topic: str, expected: int) -> tuple[float, float]:
+    """(first, last) producer timestamps, in seconds, of the verdicts on `topic`: when the
+    join stage sent them."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in range(PARTITIONS)])
+        await consumer.seek_to_beginning()
+        first, last, seen = float("inf"), 0.0, 0
+        while seen < expected:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                seen += len(records)
+                for record in records:
+                    first, last = min(first, record.timestamp), max(last, record.timestamp)
+        return first / 1000.0, last / 1000.0
+    finally:
+        await consumer.stop()
+
+
+def _commit_times(engine: Engine, paired: set[str]) -> tuple[int, datetime, datetime]:
+    """(rows committed up to the last paired row, first commit, last paired commit).
+
+    Rows committed after the last paired row are the orphans' grace-period tail."""
     with engine.connect() as connection:
         stored = connection.execute(text("SELECT request_id, stored_at FROM comparisons")).all()
-    first = min(at for _, at in stored)
     last = max(at for rid, at in stored if rid in paired)
-    after = sum(1 for _, at in stored if first < at <= last)
-    return after, (last - first).total_seconds(), first
+    return sum(1 for _, at in stored if at <= last), min(at for _, at in stored), last
 
 
 def _profile(pid: int, out: str) -> subprocess.Popen[bytes] | None:
@@ -146,12 +172,31 @@ def _profile(pid: int, out: str) -> subprocess.Popen[bytes] | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _WorkerRun:
+    """Seconds since the worker process started, and rows, of one throughput run."""
+
+    first_verdict_s: float
+    last_verdict_s: float
+    first_row_s: float
+    last_row_s: float
+    rows: int
+    verdicts: int
+
+    @property
+    def pairs_per_s(self) -> float:
+        return self.rows / (self.last_row_s - self.first_verdict_s)
+
+    @property
+    def join_pairs_per_s(self) -> float:
+        return self.verdicts / (self.last_verdict_s - self.first_verdict_s)
+
+
 def _run_worker(
     bootstrap: str, db_url: str, topic: str, expected: int, paired: set[str], workdir: Path
-) -> tuple[float, float]:
-    """(judged requests/s over the processing span, start-up seconds to the first rows)."""
+) -> _WorkerRun:
     engine = storage.connect(db_url)
-    started = datetime.now(UTC)
+    started = time.time()
     profile_to = os.environ.get("BENCH_PROFILE")
     with worker_child(bootstrap, db_url, topic, workdir, "throughput") as child:
         spy = _profile(child.pid, profile_to) if profile_to else None
@@ -164,9 +209,18 @@ def _run_worker(
             if spy is not None:
                 spy.terminate()
                 spy.wait(30)
-    rows_after, span, first = _processing_span(engine, paired)
+    rows, first_row, last_row = _commit_times(engine, paired)
     engine.dispose()
-    return rows_after / span, (first - started).total_seconds()
+    comparisons = topic.rsplit(".", 1)[0] + ".comparisons"
+    first_verdict, last_verdict = asyncio.run(_verdict_times(bootstrap, comparisons, expected))
+    return _WorkerRun(
+        first_verdict_s=first_verdict - started,
+        last_verdict_s=last_verdict - started,
+        first_row_s=first_row.timestamp() - started,
+        last_row_s=last_row.timestamp() - started,
+        rows=rows,
+        verdicts=expected,
+    )
 
 
 def main() -> None:
@@ -203,13 +257,15 @@ def main() -> None:
         print(f"faust_noop_startup_s: {noop_startup:.1f}", flush=True)
 
         with fresh_database(services.postgres_url) as db_url:
-            pairs_rate, startup = _run_worker(
-                bootstrap, db_url, topic, requests, paired, workdir
-            )
-        records_rate = pairs_rate * records / requests
-        print(f"pipeline_pairs_per_s: {pairs_rate:.0f}")
+            worker = _run_worker(bootstrap, db_url, topic, requests, paired, workdir)
+        records_rate = worker.pairs_per_s * records / requests
+        print(f"pipeline_pairs_per_s: {worker.pairs_per_s:.0f}")
         print(f"pipeline_records_per_s: {records_rate:.0f}")
-        print(f"pipeline_startup_to_first_rows_s: {startup:.1f}")
+        print(f"pipeline_join_stage_pairs_per_s: {worker.join_pairs_per_s:.0f}")
+        print(f"pipeline_startup_to_first_verdict_s: {worker.first_verdict_s:.1f}")
+        print(f"pipeline_first_row_s: {worker.first_row_s:.1f}")
+        print(f"pipeline_last_verdict_s: {worker.last_verdict_s:.1f}")
+        print(f"pipeline_last_paired_row_s: {worker.last_row_s:.1f}")
         print(f"pipeline_vs_faust_noop: {records_rate / noop_rate:.3f}")
         print(f"pipeline_vs_aiokafka: {records_rate / aiokafka_rate:.4f}", flush=True)
 

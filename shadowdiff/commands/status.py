@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+import storage
+
 from shadowdiff.settings import Settings
 
 
@@ -11,8 +13,8 @@ from shadowdiff.settings import Settings
 def command() -> None:
     """Show the Kafka, database and topic settings in force (from the environment)."""
     settings = Settings()
-    click.echo(f"kafka:       {settings.kafka_bootstrap_servers}")
-    click.echo(f"database:    {settings.database_url}")
-    click.echo(f"topics:      {settings.exchanges_topic} -> {settings.comparisons_topic}")
-    click.echo(f"dead letters:{settings.deadletter_topic}")
-    click.echo(f"rules:       {settings.rules_file or '(built-in defaults)'}")
+    click.echo(f"kafka:        {settings.kafka_bootstrap_servers}")
+    click.echo(f"database:     {storage.safe_url(settings.database_url)}")
+    click.echo(f"topics:       {settings.exchanges_topic} -> {settings.comparisons_topic}")
+    click.echo(f"dead letters: {settings.deadletter_topic}")
+    click.echo(f"rules:        {settings.rules_file or '(built-in defaults)'}")

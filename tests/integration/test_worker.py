@@ -21,9 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from sqlalchemy import Engine, text
 
 import storage
+from streams.codec import encode
+from streams.exchange import Exchange
 from streams.publisher import Publisher
 from streams.synthetic import generate
 
@@ -104,10 +107,35 @@ def wait_for_rows(engine: Engine, at_least: int, worker: Worker, timeout_s: floa
     return count
 
 
-async def publish(bootstrap: str, topic: str, exchanges: list) -> None:  # type: ignore[type-arg]
+async def publish(bootstrap: str, topic: str, exchanges: list[Exchange]) -> None:
     async with Publisher(bootstrap, topic=topic) as publisher:
         await publisher.publish_many(exchanges)
         await publisher.flush()
+
+
+async def publish_raw(bootstrap: str, topic: str, records: dict[bytes, bytes]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for key, value in records.items():
+            await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()
+
+
+async def dead_letters(bootstrap: str, topic: str, expected: int) -> list[ConsumerRecord]:  # type: ignore[type-arg]
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[ConsumerRecord] = []  # type: ignore[type-arg]
+    try:
+        deadline = time.monotonic() + 30
+        while len(found) < expected and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                found.extend(records)
+    finally:
+        await consumer.stop()
+    return found
 
 
 def test_worker_judges_every_request_exactly_once_through_a_kill(
@@ -125,6 +153,12 @@ def test_worker_judges_every_request_exactly_once_through_a_kill(
     assert landed >= 100, f"no rows landed before the kill\n{worker.tail()}"
     worker.kill()
 
+    bad = {
+        b"garbage": b"not avro at all",
+        b"truncated": encode(exchanges[0])[:20],
+        b"empty": b"",
+    }
+    asyncio.run(publish_raw(bootstrap, topic, bad))
     asyncio.run(publish(bootstrap, topic, exchanges[half:]))
     worker.start()
     expected = len(traffic.truth)
@@ -159,6 +193,13 @@ def test_worker_judges_every_request_exactly_once_through_a_kill(
     }
     assert not wrong, f"{len(wrong)} judged otherwise than intended: {list(wrong.items())[:5]}"
     assert signature_counts == dict(rows_per_signature)
+    # The bad records went to the dead-letter topic, with their reasons, and nothing else did.
+    letters = asyncio.run(dead_letters(bootstrap, worker_env["DEADLETTER_TOPIC"], len(bad)))
+    assert {r.key: r.value for r in letters} == bad
+    for letter in letters:
+        headers = dict(letter.headers)
+        assert headers["shadowdiff-reason"], "a dead letter must say why"
+        assert headers["shadowdiff-failure"] in (b"bad_marker", b"undecodable", b"empty")
     verdicts = Counter(stored.values())
     assert verdicts["match"] > 0 and verdicts["mismatch"] > 0
     assert verdicts["missing_primary"] + verdicts["missing_candidate"] > 0
