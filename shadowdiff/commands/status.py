@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 import storage
-
 from shadowdiff.settings import Settings
 
 
