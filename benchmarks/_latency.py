@@ -115,8 +115,13 @@ def _percentile(sorted_values: Sequence[float], q: float) -> float:
 
 
 def measure_latency(
-    bootstrap: str, db_url: str, prefix: str, workdir: Path, *,
-    records_per_s: float, seconds: float,
+    bootstrap: str,
+    db_url: str,
+    prefix: str,
+    workdir: Path,
+    *,
+    records_per_s: float,
+    seconds: float,
 ) -> Latency:
     """Run a worker on `<prefix>.exchanges` into `db_url` (migrated) and measure latency."""
     topic = f"{prefix}.exchanges"

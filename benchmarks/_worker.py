@@ -40,15 +40,17 @@ def worker_child(
         "GRACE_PERIOD_S": str(GRACE_S),
         "TICK_INTERVAL_S": str(TICK_S),
     }
-    child = Child("shadowdiff", ["worker", "--loglevel", "warning"], env,
-                  workdir / f"worker-{label}.log")
+    child = Child(
+        "shadowdiff", ["worker", "--loglevel", "warning"], env, workdir / f"worker-{label}.log"
+    )
     try:
         yield child.start()
     finally:
         child.stop()
         # The worker keeps its Faust data directory here (see shadowdiff worker).
-        shutil.rmtree(Path(tempfile.gettempdir()) / f"shadowdiff-worker-{worker_id}",
-                      ignore_errors=True)
+        shutil.rmtree(
+            Path(tempfile.gettempdir()) / f"shadowdiff-worker-{worker_id}", ignore_errors=True
+        )
 
 
 def rows_stored(engine: Engine) -> int:

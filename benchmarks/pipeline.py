@@ -51,6 +51,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -90,7 +91,9 @@ async def _aiokafka_rate(bootstrap: str, topic: str, expected: int, passes: int 
     """Best records/s of `passes` `getmany` passes over the topic, each timed from the
     seek to the beginning to the last record, on one already connected consumer."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
     await consumer.start()
@@ -133,7 +136,9 @@ async def _verdict_times(bootstrap: str, topic: str, expected: int) -> tuple[flo
     """(first, last) producer timestamps, in seconds, of the verdicts on `topic`: when the
     join stage sent them."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
     await consumer.start()
@@ -168,7 +173,8 @@ def _profile(pid: int, out: str) -> subprocess.Popen[bytes] | None:
         return None
     return subprocess.Popen(
         [spy, "record", "--pid", str(pid), "--format", "raw", "--output", out, "--rate", "200"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -203,12 +209,13 @@ def _run_worker(
         try:
             child.wait_for(
                 lambda: True if rows_stored(engine) >= expected else None,
-                timeout_s=600, every_s=0.25,
+                timeout_s=600,
+                every_s=0.25,
             )
         finally:
             if spy is not None:
-                spy.terminate()
-                spy.wait(30)
+                spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT only
+                spy.wait(60)
     rows, first_row, last_row = _commit_times(engine, paired)
     engine.dispose()
     comparisons = topic.rsplit(".", 1)[0] + ".comparisons"
@@ -237,8 +244,10 @@ def main() -> None:
     paired = {rid for rid, fate in traffic.truth.items() if not fate.expected.startswith("missing")}
     run = uuid.uuid4().hex[:8]
     topic = f"bench-{run}.exchanges"
-    with running(kafka=True, postgres=True, partitions=PARTITIONS) as services, \
-            tempfile.TemporaryDirectory(prefix="shadowdiff-bench-") as tmp:
+    with (
+        running(kafka=True, postgres=True, partitions=PARTITIONS) as services,
+        tempfile.TemporaryDirectory(prefix="shadowdiff-bench-") as tmp,
+    ):
         assert services.bootstrap is not None and services.postgres_url is not None
         bootstrap, workdir = services.bootstrap, Path(tmp)
         began = time.perf_counter()
@@ -271,7 +280,10 @@ def main() -> None:
 
         with fresh_database(services.postgres_url) as db_url:
             latency = measure_latency(
-                bootstrap, db_url, f"bench-{run}.latency", workdir,
+                bootstrap,
+                db_url,
+                f"bench-{run}.latency",
+                workdir,
                 records_per_s=records_rate / 2,
                 seconds=float(os.environ.get("BENCH_LATENCY_S", "20")),
             )

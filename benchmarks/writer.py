@@ -1,0 +1,273 @@
+"""The Postgres result writer against raw binary COPY of the same rows.
+
+Starts a local PostgreSQL server (the `services` package) and generates
+`BENCH_RESULTS` (default 20,000) `comparator.Result`s over 8 endpoints: 70%
+matches, 20% mismatches with 1-3 differences (one of a few signatures per
+endpoint), 6% an errored candidate (one difference), 4% orphans (no
+differences). Every contender starts from that list of `Result`s and writes
+all of it, in batches, one transaction per batch, into a freshly migrated
+database of its own:
+
+- writer: `storage.ResultWriter.write(batch)` as the worker calls it: row
+  building, redaction, `INSERT ... ON CONFLICT DO NOTHING RETURNING` of the
+  comparisons, the differences of the new ones, and the signature counts;
+- copy: psycopg 3 `COPY ... FROM STDIN (FORMAT BINARY)` of the equivalent
+  comparisons rows and difference rows (values JSON-encoded like the writer's),
+  into the same tables; no idempotence, no signatures.
+
+`*_rows_per_s` counts results (comparisons rows) per second; the difference
+rows ride along (their count is printed). Each figure is the best of 3 runs,
+each in a fresh database. Batches of 500 (the worker's batch size) and 1,000;
+`writer_vs_copy` is for batches of 500, our rate over COPY's (1.0 = as fast as
+COPY). `copy_one_batch_rows_per_s` is COPY of everything in one transaction,
+the ceiling for context.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+import storage
+from benchmarks._services import cores, fresh_database, running
+from comparator.model import Comparison, Difference, Kind, Result, Verdict
+from services.postgres import libpq_url
+from storage.writer import encode_value
+
+RULES_VERSION = "bench-1"
+RUN_ID = storage.LIVE_RUN
+REPEATS = 3
+BATCHES = (500, 1000)
+
+_ENDPOINTS = [
+    "GET /courses",
+    "GET /courses/{id}",
+    "GET /users/{id}",
+    "POST /enrolments",
+    "GET /lessons/{id}",
+    "graphql CourseOutline",
+    "graphql Progress",
+    "GET /search",
+]
+_PATHS = [
+    "/title",
+    "/items/*/score",
+    "/meta/updated_at",
+    "/price",
+    "/tags",
+    "/author/name",
+    "/items",
+    "status",
+]
+_KINDS = [Kind.VALUE_CHANGED, Kind.FIELD_MISSING, Kind.FIELD_ADDED, Kind.TYPE_CHANGED]
+
+
+def _signature(endpoint: str, differences: Sequence[Difference]) -> str:
+    folded = sorted(f"{d.path}:{d.kind.value}" for d in differences)
+    return hashlib.sha256("|".join([endpoint, *folded]).encode()).hexdigest()[:16]
+
+
+def _mismatch(rng: random.Random) -> tuple[Difference, ...]:
+    # Few problems per endpoint, as in real traffic: paths from a small pool.
+    chosen = rng.sample(_PATHS[:5], rng.randint(1, 3))
+    return tuple(
+        Difference(
+            path.replace("*", str(rng.randrange(20))),
+            rng.choice(_KINDS),
+            primary={"v": rng.randrange(1000), "s": "x" * rng.randrange(40)},
+            candidate=rng.randrange(1000),
+        )
+        for path in chosen
+    )
+
+
+def results(count: int, seed: int = 5) -> list[Result]:
+    """`count` results with the mix stated in the module docstring."""
+    rng = random.Random(seed)
+    start = datetime(2025, 3, 1, tzinfo=UTC)
+    made = []
+    for i in range(count):
+        endpoint = rng.choice(_ENDPOINTS)
+        roll = rng.random()
+        p_status: int | None = 200
+        c_status: int | None = 200
+        differences: tuple[Difference, ...] = ()
+        if roll < 0.70:
+            verdict = Verdict.MATCH
+        elif roll < 0.90:
+            verdict = Verdict.MISMATCH
+            differences = _mismatch(rng)
+        elif roll < 0.96:
+            verdict, c_status = Verdict.ERROR_CANDIDATE, None
+            differences = (Difference("status", Kind.STATUS, 200, None),)
+        else:
+            verdict, c_status = Verdict.MISSING_CANDIDATE, None
+        signature = None
+        if verdict is not Verdict.MATCH:
+            signature = _signature(endpoint, differences) if differences else verdict.value
+        made.append(
+            Result(
+                request_id=f"req-{seed}-{i:08d}",
+                endpoint=endpoint,
+                method="POST" if endpoint.startswith("POST") else "GET",
+                observed_at=start + timedelta(milliseconds=25 * i),
+                primary_status=p_status,
+                candidate_status=c_status,
+                primary_latency_ms=rng.uniform(5, 200),
+                candidate_latency_ms=None if c_status is None else rng.uniform(5, 200),
+                comparison=Comparison(
+                    verdict,
+                    differences,
+                    RULES_VERSION,
+                    signature,
+                    f"{verdict.value} on {endpoint}" if signature else "",
+                ),
+            )
+        )
+    return made
+
+
+def _batches(items: Sequence[Result], size: int) -> list[Sequence[Result]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def write_with_writer(url: str, items: Sequence[Result], batch: int) -> float:
+    """Seconds for `ResultWriter.write` of every batch (set-up not timed)."""
+    engine = storage.connect(url)
+    try:
+        writer = storage.ResultWriter(engine, RUN_ID, RULES_VERSION, kind="live")
+        began = time.perf_counter()
+        for chunk in _batches(items, batch):
+            writer.write(chunk)
+        return time.perf_counter() - began
+    finally:
+        engine.dispose()
+
+
+_COMPARISON_COLUMNS = (
+    "run_id, request_id, endpoint, method, observed_at, verdict, primary_status, "
+    "candidate_status, primary_latency_ms, candidate_latency_ms, signature, rules_version, "
+    "stored_at"
+)
+_COMPARISON_TYPES = [
+    "text",
+    "text",
+    "text",
+    "text",
+    "timestamptz",
+    "text",
+    "int4",
+    "int4",
+    "float8",
+    "float8",
+    "text",
+    "text",
+    "timestamptz",
+]
+_DIFFERENCE_COLUMNS = "run_id, request_id, seq, path, kind, primary_value, candidate_value"
+_DIFFERENCE_TYPES = ["text", "text", "int4", "text", "text", "text", "text"]
+
+
+def _copy_batch(conn: psycopg.Connection[Any], chunk: Sequence[Result]) -> None:
+    stored_at = datetime.now(UTC)
+    with conn.transaction(), conn.cursor() as cursor:
+        with cursor.copy(
+            f"COPY comparisons ({_COMPARISON_COLUMNS}) FROM STDIN (FORMAT BINARY)".encode()
+        ) as copy:
+            copy.set_types(_COMPARISON_TYPES)
+            for r in chunk:
+                c = r.comparison
+                copy.write_row(
+                    (
+                        RUN_ID,
+                        r.request_id,
+                        r.endpoint,
+                        r.method,
+                        r.observed_at,
+                        c.verdict.value,
+                        r.primary_status,
+                        r.candidate_status,
+                        r.primary_latency_ms,
+                        r.candidate_latency_ms,
+                        c.signature,
+                        c.rules_version,
+                        stored_at,
+                    )
+                )
+        with cursor.copy(
+            f"COPY differences ({_DIFFERENCE_COLUMNS}) FROM STDIN (FORMAT BINARY)".encode()
+        ) as copy:
+            copy.set_types(_DIFFERENCE_TYPES)
+            for r in chunk:
+                for seq, d in enumerate(r.comparison.differences):
+                    copy.write_row(
+                        (
+                            RUN_ID,
+                            r.request_id,
+                            seq,
+                            d.path,
+                            d.kind.value,
+                            encode_value(d.primary),
+                            encode_value(d.candidate),
+                        )
+                    )
+
+
+def write_with_copy(url: str, items: Sequence[Result], batch: int) -> float:
+    """Seconds for binary COPY of every batch, a transaction each (set-up not timed)."""
+    engine = storage.connect(url)
+    storage.ensure_run(engine, RUN_ID, rules_version=RULES_VERSION, kind="live")
+    engine.dispose()
+    with psycopg.connect(libpq_url(url)) as conn:
+        began = time.perf_counter()
+        for chunk in _batches(items, batch):
+            _copy_batch(conn, chunk)
+        return time.perf_counter() - began
+
+
+def _best_rate(
+    server_url: str,
+    items: Sequence[Result],
+    batch: int,
+    contender: Callable[[str, Sequence[Result], int], float],
+) -> float:
+    best = 0.0
+    for _ in range(REPEATS):
+        with fresh_database(server_url) as url:
+            best = max(best, len(items) / contender(url, items, batch))
+    return best
+
+
+def main() -> None:
+    count = int(os.environ.get("BENCH_RESULTS", "20000"))
+    print(
+        f"measuring: storage.ResultWriter.write vs psycopg binary COPY of {count} results "
+        f"into PostgreSQL, best of {REPEATS} in fresh databases; cores: {cores()}",
+        flush=True,
+    )
+    items = results(count)
+    differences = sum(len(r.comparison.differences) for r in items)
+    print(f"results: {count}")
+    print(f"difference_rows: {differences}")
+    print(f"mismatch_share: {sum(r.comparison.signature is not None for r in items) / count:.2f}")
+    with running(kafka=False, postgres=True) as services:
+        assert services.postgres_url is not None
+        server = services.postgres_url
+        rates: dict[tuple[str, int], float] = {}
+        for batch in BATCHES:
+            for name, contender in (("writer", write_with_writer), ("copy", write_with_copy)):
+                rates[name, batch] = _best_rate(server, items, batch, contender)
+                print(f"{name}_rows_per_s_batch{batch}: {rates[name, batch]:.0f}", flush=True)
+        one_batch = _best_rate(server, items, count, write_with_copy)
+        print(f"copy_one_batch_rows_per_s: {one_batch:.0f}")
+        print(f"writer_rows_per_s: {rates['writer', 500]:.0f}")
+        print(f"copy_rows_per_s: {rates['copy', 500]:.0f}")
+        print(f"writer_vs_copy: {rates['writer', 500] / rates['copy', 500]:.2f}")
+        print(f"writer_vs_copy_batch1000: {rates['writer', 1000] / rates['copy', 1000]:.2f}")
