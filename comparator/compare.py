@@ -72,7 +72,7 @@ def _error_verdict(primary: Observation, candidate: Observation, found: Found) -
 def _headers(
     a: Mapping[str, str], b: Mapping[str, str], rules: EndpointRules, found: Found
 ) -> None:
-    if not a and not b:
+    if a == b:
         return
     for name in rules.headers:
         va, vb = a.get(name), b.get(name)
@@ -139,7 +139,7 @@ def _bodies(
 
 
 def _maybe_json(content_type: str | None) -> bool:
-    if content_type is None:
+    if content_type is None or content_type == "application/json":
         return True
     mtype = media_type(content_type)
     return mtype is None or mtype.endswith("/json") or mtype.endswith("+json")

@@ -29,11 +29,31 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
+# Mismatches collapse into few problems, so the same signature is asked for
+# again and again; remembering it skips the hashing and the summary text.
+_CACHE_LIMIT = 4096
+_cache: dict[tuple[str, Verdict, frozenset[tuple[str, Kind]]], tuple[str, str]] = {}
+
+
 def signature(endpoint: str, verdict: Verdict, found: Found) -> tuple[str, str]:
     """(short stable hash, readable summary) of a non-matching comparison."""
     tolerated = Kind.NUMERIC_TOLERANCE
+    problem = frozenset([(tpl, d.kind) for d, tpl in found if d.kind is not tolerated])
+    key = (endpoint, verdict, problem)
+    known = _cache.get(key)
+    if known is None:
+        known = _signature(endpoint, verdict, problem)
+        if len(_cache) >= _CACHE_LIMIT:
+            _cache.clear()
+        _cache[key] = known
+    return known
+
+
+def _signature(
+    endpoint: str, verdict: Verdict, problem: frozenset[tuple[str, Kind]]
+) -> tuple[str, str]:
     names = _KIND_TEXT
-    items = sorted({(tpl, names[d.kind]) for d, tpl in found if d.kind is not tolerated})
+    items = sorted((tpl, names[kind]) for tpl, kind in problem)
     verdict_text = _VERDICT_TEXT[verdict]
     text = "\n".join([endpoint, verdict_text, *[tpl + "\t" + kind for tpl, kind in items]])
     shown = [f"{kind} {tpl or '(body)'}" for tpl, kind in items[:SUMMARY_ITEMS]]

@@ -180,8 +180,9 @@ class Walker:
         self.deep = deep
         self.out = out
         # Masked mode (strict only): children are compared with plain `==`, and
-        # each visited container is kept with its differing children blanked,
-        # to be confirmed strictly in one go when the walk ends.
+        # each visited container is kept with its differing children blanked
+        # (or, for objects whose members differ, as the list of its equal shared
+        # members), to be confirmed strictly in one go when the walk ends.
         self.masks_a: list[Any] | None = [] if masked else None
         self.masks_b: list[Any] | None = [] if masked else None
         # Whether plain `==` decides which children differ.
@@ -261,31 +262,47 @@ class Walker:
                 self.masks_b.append(fb)
             self._push(stack, node, state, todo)
             return
+        if self.plain:
+            # Members added or missing: one pass over each side. (Masks exist
+            # only in plain walks.)
+            todo = []
+            shared = 0
+            # With masks, the equal shared members are kept in `a`'s order on
+            # both sides, so the two masks line up whatever each side's order.
+            masked = self.masks_a is not None
+            same_a: list[Any] = []
+            same_b: list[Any] = []
+            for k, va in a.items():
+                if k in b:
+                    shared += 1
+                    vb = b[k]
+                    if va != vb:
+                        todo.append((va, vb, k))
+                    elif masked:
+                        same_a.append(va)
+                        same_b.append(vb)
+                else:
+                    self._one_sided(Kind.FIELD_MISSING, va, node, k, state)
+            if shared < len(b):
+                for k, vb in b.items():
+                    if k not in a:
+                        self._one_sided(Kind.FIELD_ADDED, vb, node, k, state)
+            if self.masks_a is not None and self.masks_b is not None:
+                self.masks_a.append(same_a)
+                self.masks_b.append(same_b)
+            self._push(stack, node, state, todo)
+            return
+        # Deep or strict-unmasked walks judge the shared members one by one.
         common: list[Triple] = [(va, b[k], k) for k, va in a.items() if k in b]
-        masks_a, masks_b = self.masks_a, self.masks_b
-        ma: dict[str, Any] | None = None
-        mb: dict[str, Any] | None = None
-        if masks_a is not None and masks_b is not None:
-            ma, mb = dict(a), dict(b)
-            masks_a.append(ma)
-            masks_b.append(mb)
         if len(common) < len(a):
             for k, va in a.items():
                 if k not in b:
                     self._one_sided(Kind.FIELD_MISSING, va, node, k, state)
-                    if ma is not None:
-                        del ma[k]
         if len(common) < len(b):
             for k, vb in b.items():
                 if k not in a:
                     self._one_sided(Kind.FIELD_ADDED, vb, node, k, state)
-                    if mb is not None:
-                        del mb[k]
-        todo = self._unequal(common)
-        if ma is not None and mb is not None:
-            for t in todo:
-                ma[t[2]] = mb[t[2]] = None  # type: ignore[index]
-        self._push(stack, node, state, todo)
+        self._push(stack, node, state, self._unequal(common))
 
     def _ordered(
         self, a: list[Any], b: list[Any], node: Node, state: State, stack: list[Any]

@@ -3,15 +3,14 @@
 Faust has no stream-stream join, so this is ours: a small pure class that the
 Faust agent (and the one-process pipeline) merely feeds. Its semantics:
 
-- The first side of a request waits in `pending` (a mapping the caller owns: a
-  dict, or a changelog-backed Faust table, so a restarted worker recovers it).
-- The other side completes a `Pair`. The waiting entry is *not* rewritten on
-  completion: it stays until it expires, and an in-memory mark absorbs late
-  duplicates meanwhile. That saves a changelog write per pair; the price is that
-  a worker restarted between the pair and the expiry may also emit an orphan
-  verdict for that request, which the idempotent store ignores because the pair's
-  row, emitted earlier on the same key, is already there.
+- The first side of a request waits in `pending` (a mapping the caller owns).
+- The other side completes a `Pair`. The waiting entry stays until it expires,
+  marked as paired, so late duplicates are absorbed meanwhile.
 - A duplicate of the waiting side is absorbed (the first copy wins).
+- The state is bounded: past `max_pending` sides, or `max_pending_bytes` of
+  response bodies, the oldest waiting sides become orphans early (counted as
+  `evicted`), so a flood of primaries whose candidates never come cannot grow
+  memory without bound.
 - Time is event time: each partition's watermark is the latest `started_at` (or
   tick) seen on it, never the process clock. A side older than watermark minus
   the grace period expires; if it was never paired it becomes an `Orphan`.
@@ -32,6 +31,14 @@ from datetime import datetime, timedelta
 
 from comparator import Verdict
 from streams.exchange import Exchange
+
+DEFAULT_MAX_PENDING = 1_000_000
+DEFAULT_MAX_PENDING_BYTES = 512 * 1024 * 1024
+
+
+def _size(exchange: Exchange) -> int:
+    """What a waiting side costs, roughly: its bodies plus a fixed overhead."""
+    return len(exchange.response_body) + len(exchange.request_body) + 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,7 @@ class JoinCounters:
     duplicates: int = 0
     ignored: int = 0
     orphans: int = 0
+    evicted: int = 0  # orphans made early because the state was full
 
 
 @dataclass(slots=True)
@@ -88,19 +96,36 @@ class JoinState:
     writer. Rebuild a new `JoinState` after partitions move between workers.
     """
 
-    def __init__(self, pending: MutableMapping[str, Pending], grace: timedelta) -> None:
+    def __init__(
+        self,
+        pending: MutableMapping[str, Pending],
+        grace: timedelta,
+        *,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
+    ) -> None:
         if grace < timedelta(0):
             raise ValueError(f"grace period must not be negative, got {grace}")
+        if max_pending < 1 or max_pending_bytes < 1:
+            raise ValueError("the join state's limits must be positive")
         self.pending = pending
         self.grace = grace
+        self.max_pending = max_pending
+        self.max_pending_bytes = max_pending_bytes
+        self.pending_bytes = 0
         self.counters = JoinCounters()
         self._paired: set[str] = set()
         self._clocks: dict[int, _Clock] = {}
         for request_id, entry in pending.items():
             clock = self._clock(entry.partition)
             clock.queue.append((entry.exchange.started_at, request_id))
+            self.pending_bytes += _size(entry.exchange)
         for clock in self._clocks.values():
             heapq.heapify(clock.queue)
+
+    def waiting(self, request_id: str) -> bool:
+        """Whether a side of this request waits for its counterpart."""
+        return request_id in self.pending and request_id not in self._paired
 
     def offer(self, exchange: Exchange, partition: int = 0) -> Pair | None:
         """Take one side; return the completed pair when this side completes one.
@@ -115,6 +140,7 @@ class JoinState:
         waiting = self.pending.get(request_id)
         if waiting is None:
             self.pending[request_id] = Pending(partition, exchange)
+            self.pending_bytes += _size(exchange)
             heapq.heappush(self._clock(partition).queue, (exchange.started_at, request_id))
             self.counters.waiting += 1
             return None
@@ -130,13 +156,17 @@ class JoinState:
     def advance(self, partition: int, event_time: datetime) -> list[Orphan]:
         """Move a partition's watermark to `event_time` (never backwards) and expire.
 
-        Returns the sides that expired unpaired, oldest first.
+        Returns the sides that expired unpaired, oldest first, then any the
+        state's limits evicted early.
         """
         clock = self._clock(partition)
-        if clock.watermark is not None and event_time <= clock.watermark:
-            return []
-        clock.watermark = event_time
-        return list(self._expire(clock, event_time - self.grace))
+        orphans: list[Orphan] = []
+        if clock.watermark is None or event_time > clock.watermark:
+            clock.watermark = event_time
+            orphans.extend(self._expire(clock, event_time - self.grace))
+        if len(self.pending) > self.max_pending or self.pending_bytes > self.max_pending_bytes:
+            orphans.extend(self._evict())
+        return orphans
 
     def drain(self) -> list[Orphan]:
         """End of input: every unpaired side becomes an orphan, and the state empties."""
@@ -148,15 +178,33 @@ class JoinState:
     def _expire(self, clock: _Clock, horizon: datetime | None) -> Iterator[Orphan]:
         queue = clock.queue
         while queue and (horizon is None or queue[0][0] < horizon):
-            _, request_id = heapq.heappop(queue)
-            entry = self.pending.pop(request_id, None)
-            if request_id in self._paired:
-                self._paired.discard(request_id)
-                continue
-            if entry is None:
-                continue
-            self.counters.orphans += 1
-            yield Orphan(entry.exchange)
+            orphan = self._remove(heapq.heappop(queue)[1])
+            if orphan is not None:
+                yield orphan
+
+    def _evict(self) -> Iterator[Orphan]:
+        """The oldest sides, across partitions, until the state is within its limits."""
+        while self.pending and (
+            len(self.pending) > self.max_pending or self.pending_bytes > self.max_pending_bytes
+        ):
+            clock = min((c for c in self._clocks.values() if c.queue), key=lambda c: c.queue[0])
+            orphan = self._remove(heapq.heappop(clock.queue)[1])
+            if orphan is not None:
+                self.counters.evicted += 1
+                yield orphan
+
+    def _remove(self, request_id: str) -> Orphan | None:
+        """Forget a request; its side is an orphan unless it was paired."""
+        entry = self.pending.pop(request_id, None)
+        if entry is not None:
+            self.pending_bytes -= _size(entry.exchange)
+        if request_id in self._paired:
+            self._paired.discard(request_id)
+            return None
+        if entry is None:
+            return None
+        self.counters.orphans += 1
+        return Orphan(entry.exchange)
 
     def _clock(self, partition: int) -> _Clock:
         clock = self._clocks.get(partition)

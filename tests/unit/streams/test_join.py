@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -167,3 +168,32 @@ def test_shuffled_traffic_gives_every_request_exactly_one_outcome() -> None:
     assert len(paired) == len(set(paired)) == 2000 - len(expected_orphans)
     assert {o.present.request_id for o in orphaned} == expected_orphans
     assert len(orphaned) == len(expected_orphans)
+
+
+def test_a_full_state_orphans_its_oldest_sides_early() -> None:
+    join = JoinState({}, GRACE, max_pending=3)
+    for i in range(5):
+        join.offer(side(f"r{i}", "primary", at_s=i))
+    evicted = join.advance(0, T0 + timedelta(seconds=5))
+    assert [o.present.request_id for o in evicted] == ["r0", "r1"]
+    assert len(join.pending) == 3 and join.counters.evicted == 2
+
+
+def test_the_byte_limit_counts_bodies_across_partitions() -> None:
+    join = JoinState({}, GRACE, max_pending_bytes=3100)  # two sides of ~1.5 KB fit
+    big = b"x" * 1000
+    for i, partition in enumerate([0, 1, 0, 1]):
+        exchange = side(f"r{i}", "candidate", at_s=i)
+        join.offer(replace(exchange, response_body=big), partition=partition)
+    evicted = join.advance(1, T0 + timedelta(seconds=4))
+    assert [o.present.request_id for o in evicted] == ["r0", "r1"]
+    assert join.pending_bytes <= 3100 and set(join.pending) == {"r2", "r3"}
+    assert all(o.verdict is Verdict.MISSING_PRIMARY for o in evicted)
+
+
+def test_waiting_tells_pending_from_paired() -> None:
+    join = JoinState({}, GRACE)
+    join.offer(side("r1", "primary"))
+    assert join.waiting("r1")
+    join.offer(side("r1", "candidate"))
+    assert not join.waiting("r1") and not join.waiting("unknown")

@@ -1,0 +1,111 @@
+"""Verdicts on their way to the database, and the Kafka events each one releases.
+
+The worker acknowledges an event only once everything it caused is durable: a
+side that waits for its counterpart stays unacknowledged until its request's
+verdict is committed to the database. Faust commits the contiguous prefix of
+acknowledged offsets, so the committed offset of a partition never passes a side
+whose verdict is not stored yet, and a restarted (or rebalanced) worker that
+re-reads from there rebuilds exactly the join state it lost. Replayed verdicts
+are ignored by the store, which is keyed by (run, request ID).
+
+Writes run in a thread so the event loop keeps serving the consumer. A full
+outbox makes the agent wait for the write (backpressure); an unreachable database
+is retried with backoff, and past a bound the process exits without acking, so
+nothing is lost and whoever takes over redelivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+import storage
+from comparator import Result
+
+log = logging.getLogger("shadowdiff.worker")
+
+EXIT_STORE_UNAVAILABLE = 75  # EX_TEMPFAIL: a supervisor should restart the worker
+EXIT_STORE_FAILED = 70  # EX_SOFTWARE
+
+
+class Ackable(Protocol):
+    def ack(self) -> bool: ...
+
+
+class Outbox:
+    """Batches verdicts with the events they release; see the module docstring.
+
+    `write` stores a batch (raising `storage.StoreUnavailable` while the database is
+    unreachable); `publish`, when given, sends the stored verdicts on (to the
+    comparisons topic) before their events are released.
+    """
+
+    def __init__(
+        self,
+        write: Callable[[Sequence[Result]], int],
+        *,
+        batch_size: int,
+        max_wait_s: float,
+        retry_limit_s: float,
+        publish: Callable[[Sequence[Result]], Awaitable[None]] | None = None,
+    ) -> None:
+        self._write = write
+        self._publish = publish
+        self.batch_size = batch_size
+        self.max_wait_s = max_wait_s
+        self.retry_limit_s = retry_limit_s
+        self._results: list[Result] = []
+        self._events: list[Ackable] = []
+        self._oldest: float | None = None
+        self._lock = asyncio.Lock()
+        self.stored = 0
+
+    async def add(self, results: Iterable[Result], release: Iterable[Any]) -> None:
+        """Queue verdicts and the events to ack once they are stored."""
+        self._results.extend(results)
+        self._events.extend(release)
+        if self._oldest is None and (self._results or self._events):
+            self._oldest = time.monotonic()
+        if len(self._results) >= self.batch_size:
+            await self.flush()
+
+    async def flush_if_due(self) -> None:
+        """Flush a batch that has waited `max_wait_s` (called by a timer)."""
+        if self._oldest is not None and time.monotonic() - self._oldest >= self.max_wait_s:
+            await self.flush()
+
+    async def flush(self) -> None:
+        async with self._lock:
+            results, events = self._results, self._events
+            self._results, self._events, self._oldest = [], [], None
+            if results:
+                self.stored += await self._store(results)
+                if self._publish is not None:
+                    await self._publish(results)
+            for event in events:
+                event.ack()
+
+    async def _store(self, results: list[Result]) -> int:
+        delay, waited = 0.2, 0.0
+        while True:
+            try:
+                return await asyncio.to_thread(self._write, results)
+            except storage.StoreUnavailable as error:
+                if waited >= self.retry_limit_s:
+                    log.critical("database unreachable for %.0fs, exiting: %s", waited, error)
+                    logging.shutdown()
+                    os._exit(EXIT_STORE_UNAVAILABLE)
+                log.warning("database unreachable, retrying in %.1fs: %s", delay, error)
+                await asyncio.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 5.0)
+            except Exception:
+                # Anything else is a bug or a broken schema: raising would lose the
+                # batch's events to Faust's ack-on-error, so stop unacked instead.
+                log.critical("storing a batch failed, exiting", exc_info=True)
+                logging.shutdown()
+                os._exit(EXIT_STORE_FAILED)
