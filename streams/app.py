@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -92,7 +93,7 @@ def build_app(config: WorkerConfig) -> faust.App:
     engine = storage.connect(config.database_url)
     writer = storage.ResultWriter(engine, config.run_id, config.rules.version, kind="live")
 
-    async def publish(results: list[Result]) -> None:
+    async def publish(results: Sequence[Result]) -> None:
         for result in results:
             await comparisons.send(key=result.request_id.encode(), value=encode_result(result))
 
@@ -111,7 +112,9 @@ def build_app(config: WorkerConfig) -> faust.App:
 
     @app.agent(exchanges, name="judge")
     async def judge(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.noack().events():
+        # noack: events are acked by the outbox once their verdicts are stored.
+        manual: faust.StreamT[bytes] = stream.noack()  # type: ignore[attr-defined]
+        async for event in manual.events():
             message = event.message
             try:
                 if event.headers and TICK_HEADER in event.headers:

@@ -1,0 +1,153 @@
+"""Acks follow durability: the outbox and the worker's joiner, without Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import storage
+from comparator import Result, RuleSet
+from streams.app import Joiner, WorkerConfig
+from streams.exchange import Exchange, Side
+from streams.outbox import Outbox
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Message:
+    partition: int = 0
+
+
+@dataclass
+class Event:
+    """What the outbox needs of a Faust event: its partition and `ack()`."""
+
+    name: str
+    log: list[str]
+    message: Message = field(default_factory=Message)
+
+    def ack(self) -> bool:
+        self.log.append(f"ack {self.name}")
+        return True
+
+
+def side(rid: str, which: Side, at_s: float = 0.0) -> Exchange:
+    return Exchange(
+        request_id=rid,
+        side=which,
+        endpoint="GET /x",
+        method="GET",
+        path="/x",
+        started_at=T0 + timedelta(seconds=at_s),
+        status=200,
+        response_body=b'{"a": 1}',
+    )
+
+
+def joiner() -> Joiner:
+    return Joiner(
+        WorkerConfig(
+            brokers=[], database_url="", rules=RuleSet.default(), grace=timedelta(seconds=30)
+        )
+    )
+
+
+def test_events_are_acked_only_after_their_batch_is_written() -> None:
+    log: list[str] = []
+
+    def write(results: Sequence[Result]) -> int:
+        log.append(f"write {len(results)}")
+        return len(results)
+
+    async def run() -> None:
+        outbox = Outbox(write, batch_size=2, max_wait_s=10, retry_limit_s=1)
+        j = joiner()
+        for name, exchange in [
+            ("p1", side("r1", "primary")),
+            ("c1", side("r1", "candidate")),
+            ("p2", side("r2", "primary")),
+            ("c2", side("r2", "candidate")),
+        ]:
+            results, release = j.offer(exchange, Event(name, log), 0.0)
+            await outbox.add(results, release)
+
+    asyncio.run(run())
+    assert log == ["write 2", "ack p1", "ack c1", "ack p2", "ack c2"]
+
+
+def test_a_waiting_side_and_its_duplicates_are_held_until_the_pair() -> None:
+    log: list[str] = []
+    j = joiner()
+    _, released = j.offer(side("r1", "primary"), Event("p", log), 0.0)
+    assert released == []
+    _, released = j.offer(side("r1", "primary"), Event("p-again", log), 0.0)
+    assert released == []
+    results, released = j.offer(side("r1", "candidate"), Event("c", log), 0.0)
+    assert [r.request_id for r in results] == ["r1"]
+    assert [e.name for e in released] == ["p", "p-again", "c"]
+    _, released = j.offer(side("r1", "candidate"), Event("late", log), 0.0)
+    assert [e.name for e in released] == ["late"]  # owes nothing: released with the next batch
+
+
+def test_an_orphan_releases_the_events_it_held() -> None:
+    log: list[str] = []
+    j = joiner()
+    j.offer(side("r1", "primary", at_s=0), Event("p", log), 100.0)
+    results, released = j.offer(side("r2", "primary", at_s=31), Event("q", log), 131.0)
+    assert [(r.request_id, r.comparison.verdict.value) for r in results] == [
+        ("r1", "missing_candidate")
+    ]
+    assert [e.name for e in released] == ["p"]
+
+
+def test_a_tick_advances_an_idle_partition_by_the_wall_time_since_its_last_record() -> None:
+    log: list[str] = []
+    j = joiner()
+    # Published at wall time 1000 s, with event time T0 (a historic capture, say).
+    j.offer(side("r1", "primary", at_s=0), Event("p", log), 1000.0)
+    early = datetime.fromtimestamp(1020, tz=UTC)  # 20 s idle: within grace
+    assert j.tick(0, early) == ([], [])
+    late = datetime.fromtimestamp(1031, tz=UTC)  # 31 s idle: past grace
+    results, released = j.tick(0, late)
+    assert [r.request_id for r in results] == ["r1"] and [e.name for e in released] == ["p"]
+
+
+def test_an_unreachable_store_is_retried_and_nothing_is_acked_meanwhile() -> None:
+    log: list[str] = []
+    failures = iter([True, True, False])
+
+    def write(results: Sequence[Result]) -> int:
+        if next(failures):
+            log.append("unavailable")
+            raise storage.StoreUnavailable("sqlite:///x", "down")
+        log.append("write")
+        return len(results)
+
+    async def run() -> None:
+        outbox = Outbox(write, batch_size=1, max_wait_s=10, retry_limit_s=30)
+        j = joiner()
+        j.offer(side("r1", "primary"), Event("p", log), 0.0)
+        results, release = j.offer(side("r1", "candidate"), Event("c", log), 0.0)
+        await outbox.add(results, release)
+
+    asyncio.run(run())
+    assert log == ["unavailable", "unavailable", "write", "ack p", "ack c"]
+
+
+@pytest.mark.parametrize("waited", [0.0, 0.05])
+def test_a_partial_batch_is_flushed_once_it_is_due(waited: float) -> None:
+    log: list[str] = []
+
+    async def run() -> None:
+        outbox = Outbox(lambda r: len(r), batch_size=100, max_wait_s=0.01, retry_limit_s=1)
+        await outbox.add([], [Event("e", log)])
+        await asyncio.sleep(waited)
+        await outbox.flush_if_due()
+
+    asyncio.run(run())
+    assert log == (["ack e"] if waited else [])
