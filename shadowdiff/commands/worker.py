@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 @click.option(
     "--app-id",
     default=None,
-    help="Consumer group and table prefix "
+    help="Consumer group "
     "(default: WORKER_ID or 'shadowdiff'). Workers sharing it share the work.",
 )
 @click.option(
