@@ -6,12 +6,34 @@ with a run of 19 or more digits, or one orjson refuses, is parsed again with
 the standard library, which keeps integers exact. A body that is not JSON is
 compared as text (whitespace folded unless the rules say `exact`) or, when it is
 not UTF-8 or its content type says binary, by SHA-256 digest.
+
+Hostile or odd bodies, decided once here so every path agrees:
+
+- Invalid UTF-8 (including UTF-8-encoded surrogates) is never JSON and never
+  text: the body is known by its digest (`binary`). Against a JSON body that is
+  `body_unparseable`; against other bytes, equal digests match and different
+  ones are one `value_changed` at the root.
+- `NaN`, `Infinity`, `-Infinity` are not JSON (RFC 8259), but Python backends
+  emit them by default, so they are read by value: NaN equals NaN, and a NaN
+  meeting `null` or a number is a difference at its path.
+- Duplicate member names: the last one wins, as in orjson, the standard library,
+  Go's encoding/json and JavaScript's JSON.parse, so the document compared is the
+  one clients of either backend would see.
+- A string escape holding a lone surrogate (``"\\ud800"``) parses, but no UTF-8
+  store or encoder can keep it: such a body counts as not JSON.
+- Nesting deeper than the parsers' limit (about a thousand levels) is not JSON
+  here: both parsers refuse it without exhausting the stack, so the body is
+  compared as text (`body_unparseable` against a JSON side).
+- Size is bounded upstream: the stream codec keeps a body past its limit as a
+  digest, which `compare` judges as `too_large`. A body passed here directly is
+  parsed whatever its size (cost roughly linear in it).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,6 +52,8 @@ _DIGITS = bytes.maketrans(
     bytes(range(256)), bytes(0x30 if 0x30 <= c <= 0x39 else 0x2E for c in range(256))
 )
 _LONG_RUN = b"0" * 19
+# A \u escape of a UTF-16 surrogate (D800-DFFF), in either case.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _BINARY_TYPES = ("image/", "audio/", "video/", "font/")
 _BINARY_SUBTYPES = ("octet-stream", "zip", "gzip", "pdf", "protobuf", "x-protobuf", "msgpack")
 SHOWN_TEXT = 2000
@@ -60,7 +84,10 @@ def _declares_binary(mtype: str | None) -> bool:
 
 
 def loads(data: bytes) -> tuple[bool, Any]:
-    """(True, document) when `data` is JSON, else (False, None)."""
+    """(True, document) when `data` is JSON, else (False, None); never raises.
+
+    See the module docstring for NaN, duplicate names, surrogates and depth.
+    """
     shape = data.translate(_DIGITS)
     if shape.find(_LONG_RUN + b".") < 0 and not shape.endswith(_LONG_RUN):
         try:
@@ -68,9 +95,23 @@ def loads(data: bytes) -> tuple[bool, Any]:
         except orjson.JSONDecodeError:
             pass
     try:
-        return True, json.loads(data)
+        # Decoded strictly first: given bytes, the standard library would
+        # accept UTF-8-encoded surrogates ("surrogatepass").
+        doc = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError):
         return False, None
+    if _SURROGATE_ESCAPE.search(data) is not None and not _storable(doc):
+        return False, None
+    return True, doc
+
+
+def _storable(doc: Any) -> bool:
+    """Whether every string in `doc` is encodable as UTF-8 (no lone surrogates)."""
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, RecursionError):
+        return False
+    return True
 
 
 def digest(data: bytes) -> str:

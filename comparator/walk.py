@@ -17,6 +17,7 @@ by walking them instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -68,8 +69,20 @@ def located(node: Node) -> tuple[str, str]:
     return "/" + "/".join(ptr), "/" + "/".join(tpl)
 
 
+MAX_DIFFERENCES = 1000
+"""Differences recorded per comparison at most. Past it the walk stops: a body
+that differs everywhere (a shifted million-element array, say) is already a
+mismatch, and a million rows of evidence would cost more than they tell."""
+
+
+class _Enough(Exception):
+    """The walk found `MAX_DIFFERENCES`: stop walking."""
+
+
 def emit(out: Found, node: Node, kind: Kind, a: Any, b: Any) -> None:
     """Record one difference at `node`."""
+    if len(out) >= MAX_DIFFERENCES:
+        raise _Enough
     ptr, tpl = located(node)
     out.append((Difference(ptr, kind, a, b), tpl))
 
@@ -447,4 +460,7 @@ def diff_documents(
             Walker(rules, strict, False, out).run(a, b, node, state)
     except RecursionError:
         del out[mark:]
-        Walker(rules, strict, True, out).run(a, b, node, state)
+        with contextlib.suppress(_Enough):
+            Walker(rules, strict, True, out).run(a, b, node, state)
+    except _Enough:
+        pass

@@ -62,6 +62,7 @@ class WorkerConfig:
     batch_within_s: float = 0.2
     store_retry_limit_s: float = 300.0
     max_record_bytes: int = codec.DEFAULT_MAX_RECORD_BYTES
+    max_body_bytes: int = codec.DEFAULT_MAX_BODY_BYTES
     max_pending: int = DEFAULT_MAX_PENDING
     max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES
     datadir: Path = field(default_factory=lambda: Path(".cache/worker"))
@@ -121,7 +122,11 @@ def build_app(config: WorkerConfig) -> faust.App:
                     results, release = joiner.tick(message.partition, decode_tick(message.value))
                     release.append(event)
                 else:
-                    exchange = codec.decode(message.value, max_record_bytes=config.max_record_bytes)
+                    exchange = codec.decode(
+                        message.value,
+                        max_record_bytes=config.max_record_bytes,
+                        max_body_bytes=config.max_body_bytes,
+                    )
                     results, release = joiner.offer(exchange, event, message.timestamp)
             except codec.DecodeError as error:
                 await dead.send(message, error.kind, error.reason)

@@ -15,6 +15,13 @@ schema, in one of two framings (`Framing`):
 `decode` never lets a library exception through: every failure is a
 `DecodeError` whose `reason` says what was wrong in words fit for a dead-letter
 record, and whose `kind` is a short stable code for counting them.
+
+Limits, so that hostile input costs bounded memory and time: a record past
+`max_record_bytes` is refused before any decoding (fastavro then never reads a
+length prefix larger than the record itself), and a response body past
+`max_body_bytes` is not kept: the `Exchange` carries its SHA-256 in
+`response_digest` and an empty body, so the join holds a few bytes for it and
+the comparator judges it by digest (`too_large` when the digests differ).
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ DecodeFailure = Literal[
 dead-letter headers); `DecodeError.reason` carries the details."""
 
 DEFAULT_MAX_RECORD_BYTES: Final = 64 * 1024 * 1024
+DEFAULT_MAX_BODY_BYTES: Final = 8 * 1024 * 1024
+"""Response bodies larger than this are kept as a digest only (see the module docstring)."""
 
 SCHEMA_JSON: Final[dict[str, Any]] = json.loads(
     resources.files("streams").joinpath("schema/exchange.avsc").read_text(encoding="utf-8")
@@ -109,11 +118,12 @@ def _lower_keys(headers: dict[str, str]) -> dict[str, str]:
     return headers
 
 
-def from_record(record: dict[str, Any]) -> Exchange:
+def from_record(record: dict[str, Any], *, max_body_bytes: int | None = None) -> Exchange:
     """The `Exchange` for a decoded Avro datum; raises `DecodeError` ("invalid").
 
     Checks what Avro itself cannot: a non-empty request id, a known side, and a
-    timezone-aware `started_at` (converted to UTC).
+    timezone-aware `started_at` (converted to UTC). A response body longer than
+    `max_body_bytes` (None: no limit) is replaced by its digest.
     """
     request_id = record["request_id"]
     if not request_id:
@@ -145,7 +155,7 @@ def from_record(record: dict[str, Any]) -> Exchange:
         latency_ms=record["latency_ms"],
         backend_version=record["backend_version"],
         error=record["error"],
-    )
+    ).within(max_body_bytes)
 
 
 def _read_long(data: bytes, pos: int) -> tuple[int, int]:
@@ -214,13 +224,15 @@ def decode(
     framing: Framing | None = None,
     schema_id: int | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    max_body_bytes: int | None = DEFAULT_MAX_BODY_BYTES,
 ) -> Exchange:
     """The `Exchange` in one framed record, or `DecodeError` saying why not.
 
     `framing` None accepts either framing, told apart by the first byte.
     A Confluent-framed record is accepted only when its id equals `schema_id`
     (this module knows one schema; an id it was not told about is unknown).
-    The size limit is checked before any decoding work.
+    The record size limit is checked before any decoding work; a response body
+    past `max_body_bytes` (None: no limit) is kept as its digest only.
     """
     size = len(data)
     if size == 0:
@@ -297,4 +309,4 @@ def decode(
             f"{size - end} unexpected bytes after the record (decoded {end} of {size})",
             "undecodable",
         )
-    return from_record(record)
+    return from_record(record, max_body_bytes=max_body_bytes)

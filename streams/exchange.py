@@ -6,8 +6,9 @@ codec and the capture readers produce it, the join consumes it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -26,7 +27,9 @@ class Exchange:
 
     `started_at` is timezone-aware UTC event time. Header names are lower-case.
     `error` is set (e.g. "timeout", "connection refused") when the backend gave
-    no HTTP answer; `status` is then None.
+    no HTTP answer; `status` is then None. `response_digest` (hex SHA-256) stands
+    for a response body too large to keep: `response_body` is then empty and the
+    comparator judges the body by digest alone.
     """
 
     request_id: str
@@ -45,6 +48,14 @@ class Exchange:
     latency_ms: float | None = None
     backend_version: str | None = None
     error: str | None = None
+    response_digest: str | None = None
+
+    def within(self, max_body_bytes: int | None) -> Exchange:
+        """This exchange, its response body replaced by its digest when over the limit."""
+        if max_body_bytes is None or len(self.response_body) <= max_body_bytes:
+            return self
+        digest = hashlib.sha256(self.response_body).hexdigest()
+        return replace(self, response_body=b"", response_digest=digest)
 
     def observation(self) -> Observation:
         """The part of this exchange the comparator judges."""
@@ -54,4 +65,5 @@ class Exchange:
             headers=self.response_headers,
             content_type=self.content_type,
             error=self.error,
+            body_digest=self.response_digest,
         )

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from comparator import Result, RuleSet
 from storage import ResultWriter
+from streams.codec import DEFAULT_MAX_BODY_BYTES
 from streams.exchange import Exchange
 from streams.join import JoinCounters, JoinState
 from streams.judge import judge_orphan, judge_pair
@@ -36,9 +37,13 @@ def run_pipeline(
     *,
     grace: timedelta = timedelta(seconds=30),
     batch_size: int = 500,
+    max_body_bytes: int | None = DEFAULT_MAX_BODY_BYTES,
     on_exchange: Callable[[], None] | None = None,
 ) -> PipelineStats:
-    """Judge and store every request of `exchanges`; `on_exchange` ticks a progress bar."""
+    """Judge and store every request of `exchanges`; `on_exchange` ticks a progress bar.
+
+    Response bodies past `max_body_bytes` are judged by digest, as in the worker.
+    """
     join = JoinState({}, grace)
     batch: list[Result] = []
     seen = judged = stored = 0
@@ -51,6 +56,7 @@ def run_pipeline(
 
     for exchange in exchanges:
         seen += 1
+        exchange = exchange.within(max_body_bytes)
         pair = join.offer(exchange)
         if pair is not None:
             batch.append(judge_pair(pair, rules))

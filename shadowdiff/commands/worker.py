@@ -49,8 +49,7 @@ if TYPE_CHECKING:
 @click.option(
     "--app-id",
     default=None,
-    help="Consumer group "
-    "(default: WORKER_ID or 'shadowdiff'). Workers sharing it share the work.",
+    help="Consumer group (default: WORKER_ID or 'shadowdiff'). Workers sharing it share the work.",
 )
 @click.option(
     "--loglevel",
@@ -117,6 +116,7 @@ def command(
         partitions=counts[settings.exchanges_topic],
         grace=timedelta(seconds=settings.grace_period_s),
         tick_interval_s=settings.tick_interval_s,
+        max_body_bytes=settings.max_body_bytes,
         datadir=Path(tempfile.gettempdir()) / f"shadowdiff-worker-{settings.worker_id}",
     )
     click.echo(
