@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     tick_interval_s: float = Field(
         5.0, description="how often the leader worker appends event-time ticks to idle partitions"
     )
+    max_record_bytes: int = Field(
+        64 * 1024 * 1024, description="larger Kafka records go to the dead-letter topic"
+    )
     max_body_bytes: int = Field(
         8 * 1024 * 1024,
         description="response bodies larger than this are compared by SHA-256 digest only",

@@ -117,6 +117,7 @@ def command(
         grace=timedelta(seconds=settings.grace_period_s),
         tick_interval_s=settings.tick_interval_s,
         max_body_bytes=settings.max_body_bytes,
+        max_record_bytes=settings.max_record_bytes,
         datadir=Path(tempfile.gettempdir()) / f"shadowdiff-worker-{settings.worker_id}",
     )
     click.echo(
