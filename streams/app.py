@@ -131,6 +131,17 @@ def build_app(config: WorkerConfig) -> faust.App:
             except codec.DecodeError as error:
                 await dead.send(message, error.kind, error.reason)
                 results, release = [], [event]
+            except JudgingFailed as failed:
+                cause = failed.__cause__
+                log.error(
+                    "judging failed on %s[%d]@%d",
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                    exc_info=cause,
+                )
+                await dead.send(message, "internal", f"judging failed: {cause!r}")
+                results, release = [], failed.release
             except Exception as error:
                 log.exception(
                     "judging failed on %s[%d]@%d", message.topic, message.partition, message.offset
@@ -153,6 +164,14 @@ def build_app(config: WorkerConfig) -> faust.App:
             )
 
     return app
+
+
+class JudgingFailed(Exception):
+    """The comparator failed on a pair; `release` are the events it no longer owes."""
+
+    def __init__(self, release: list[Any]) -> None:
+        super().__init__("judging a pair failed")
+        self.release = release
 
 
 class Joiner:
@@ -192,9 +211,14 @@ class Joiner:
         release: list[Any] = []
         pair = self.state.offer(exchange, partition)
         if pair is not None:
-            results.append(judge_pair(pair, self.config.rules))
             release.extend(self.held.pop(request_id, ()))
             release.append(event)
+            try:
+                results.append(judge_pair(pair, self.config.rules))
+            except Exception as error:
+                # Held events must still be released, or the partition's
+                # committed offset would stop here for good.
+                raise JudgingFailed(release) from error
         elif self.state.waiting(request_id):
             self.held.setdefault(request_id, []).append(event)
         else:

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import storage
+import streams.app
 from comparator import Result, RuleSet
-from streams.app import Joiner, WorkerConfig
+from streams.app import Joiner, JudgingFailed, WorkerConfig
 from streams.exchange import Exchange, Side
 from streams.outbox import Outbox
 
@@ -151,3 +152,18 @@ def test_a_partial_batch_is_flushed_once_it_is_due(waited: float) -> None:
 
     asyncio.run(run())
     assert log == (["ack e"] if waited else [])
+
+
+def test_a_failing_judgement_still_releases_the_held_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*_: object) -> Result:
+        raise RuntimeError("comparator bug")
+
+    monkeypatch.setattr(streams.app, "judge_pair", broken)
+    log: list[str] = []
+    j = joiner()
+    j.offer(side("r1", "primary"), Event("p", log), 0.0)
+    with pytest.raises(JudgingFailed) as failed:
+        j.offer(side("r1", "candidate"), Event("c", log), 0.0)
+    assert [e.name for e in failed.value.release] == ["p", "c"]
