@@ -1,116 +1,120 @@
-"""Multi-row inserts, one statement per table per batch.
+"""The generic write path (SQLite, the embedded default): SQLAlchemy Core statements.
 
-On PostgreSQL a batch goes in as one `INSERT ... SELECT FROM unnest(arrays)`:
-one parameter per column (an array) instead of one per value, so the statement
-is tiny to build and send, and the server plans it once. That brings the
-idempotent insert within reach of COPY, which cannot say `ON CONFLICT` nor
-return what it inserted. Elsewhere (SQLite) SQLAlchemy's multi-row VALUES
-("insertmanyvalues") does the same job.
+PostgreSQL has its own, faster path (`storage.pg_copy`); this one serves every
+other dialect and is the reference for what a batch write means:
+
+1. insert the comparison rows, skipping keys already stored, and learn which
+   request ids were new (`INSERT ... ON CONFLICT DO NOTHING RETURNING`);
+2. insert the differences of the new ones only;
+3. add the new rows to their signatures' counts (an upsert, so concurrent
+   writers never lose an increment), topping the example request ids up to
+   `examples` while a signature has fewer.
+
+All of it runs on the caller's connection, inside the caller's transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Mapping
+from datetime import datetime
 
-from sqlalchemy import Connection, Table
+import orjson
+from sqlalchemy import Connection, case, update
 
-from storage.models import comparisons, differences
+from comparator.model import Result
+from storage.models import comparisons, differences, signatures
+from storage.redaction import Redactor
+from storage.rows import (
+    COMPARISON_COLUMNS,
+    DIFFERENCE_COLUMNS,
+    SignatureDelta,
+    as_dicts,
+    comparison_row,
+    difference_rows,
+    signature_deltas,
+)
 from storage.writer_sql import insert
 
-# PostgreSQL array types of the columns, in table order.
-_PG_TYPES: dict[str, dict[str, str]] = {
-    "comparisons": {
-        "run_id": "text",
-        "request_id": "text",
-        "endpoint": "text",
-        "method": "text",
-        "observed_at": "timestamptz",
-        "verdict": "text",
-        "primary_status": "int4",
-        "candidate_status": "int4",
-        "primary_latency_ms": "float8",
-        "candidate_latency_ms": "float8",
-        "signature": "text",
-        "rules_version": "text",
-        "stored_at": "timestamptz",
-    },
-    "differences": {
-        "run_id": "text",
-        "request_id": "text",
-        "seq": "int4",
-        "path": "text",
-        "kind": "text",
-        "primary_value": "text",
-        "candidate_value": "text",
-    },
-}
 
-
-def _aware_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: the store keeps aware UTC times only")
-    return value.astimezone(UTC)
-
-
-def _unnest_insert(table: Table, tail: str) -> str:
-    types = _PG_TYPES[table.name]
-    columns = ", ".join(types)
-    arrays = ", ".join(f"%({name})b::{kind}[]" for name, kind in types.items())
-    return f"INSERT INTO {table.name} ({columns}) SELECT * FROM unnest({arrays}) {tail}"
-
-
-_PG_COMPARISONS = _unnest_insert(
-    comparisons, "ON CONFLICT (run_id, request_id) DO NOTHING RETURNING request_id"
-)
-_PG_DIFFERENCES = _unnest_insert(differences, "")
-
-
-def _columns(table: Table, rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    arrays: dict[str, list[Any]] = {}
-    for name, kind in _PG_TYPES[table.name].items():
-        values = [row[name] for row in rows]
-        if kind == "timestamptz":
-            values = [_aware_utc(v) for v in values]
-        arrays[name] = values
-    return arrays
-
-
-def _execute_binary(connection: Connection, sql: str, params: dict[str, list[Any]]) -> list[Any]:
-    """Run `sql` (with `%(name)b` binary placeholders) on the transaction's own
-    psycopg connection.
-
-    Binary array parameters skip psycopg's text quoting of every element, which
-    otherwise costs more than the insert itself.
-    """
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall()) if cursor.description is not None else []
-
-
-def insert_new_comparisons(connection: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Insert comparison rows, skipping keys already stored; the request ids inserted."""
-    if not rows:
-        return set()
-    if connection.dialect.name == "postgresql":
-        inserted = _execute_binary(connection, _PG_COMPARISONS, _columns(comparisons, rows))
-        return {row[0] for row in inserted}
+def write_batch(
+    connection: Connection,
+    run_id: str,
+    stored_at: datetime,
+    unique: Mapping[str, Result],
+    redactor: Redactor,
+    examples: int,
+) -> int:
+    """Write `unique` (request id -> result, no repeats); the number of new rows."""
+    rows = as_dicts(
+        COMPARISON_COLUMNS, (comparison_row(r, run_id, stored_at) for r in unique.values())
+    )
     statement = (
         insert(connection, comparisons)
         .on_conflict_do_nothing(index_elements=["run_id", "request_id"])
         .returning(comparisons.c.request_id)
     )
-    return set(connection.execute(statement, list(rows)).scalars())
+    inserted = set(connection.execute(statement, rows).scalars())
+    if not inserted:
+        return 0
+    new = [result for request_id, result in unique.items() if request_id in inserted]
+    difference_dicts = as_dicts(DIFFERENCE_COLUMNS, difference_rows(new, run_id, redactor))
+    if difference_dicts:
+        connection.execute(insert(connection, differences), difference_dicts)
+    _count_signatures(connection, signature_deltas(new, examples), examples)
+    return len(inserted)
 
 
-def insert_differences(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert difference rows (of comparisons this transaction has just inserted)."""
-    if not rows:
+def _count_signatures(connection: Connection, deltas: list[SignatureDelta], examples: int) -> None:
+    """Add this batch's new rows to the signature counts, atomically per signature.
+
+    The upsert adds to the stored count under the row lock, so concurrent
+    writers never lose an increment. Keys go in sorted order so two writers
+    touching the same signatures lock them in the same order (no deadlock).
+    """
+    if not deltas:
         return
-    if connection.dialect.name == "postgresql":
-        _execute_binary(connection, _PG_DIFFERENCES, _columns(differences, rows))
-        return
-    connection.execute(insert(connection, differences), list(rows))
+    table = signatures
+    stmt = insert(connection, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["signature", "endpoint"],
+        set_={
+            "count": table.c["count"] + stmt.excluded["count"],
+            "first_seen": case(
+                (stmt.excluded.first_seen < table.c.first_seen, stmt.excluded.first_seen),
+                else_=table.c.first_seen,
+            ),
+            "last_seen": case(
+                (stmt.excluded.last_seen > table.c.last_seen, stmt.excluded.last_seen),
+                else_=table.c.last_seen,
+            ),
+            "summary": case((table.c.summary == "", stmt.excluded.summary), else_=table.c.summary),
+        },
+    ).returning(table.c.signature, table.c.endpoint, table.c.example_request_ids)
+    rows = [
+        {
+            "signature": d.signature,
+            "endpoint": d.endpoint,
+            "summary": d.summary,
+            "first_seen": d.first_seen,
+            "last_seen": d.last_seen,
+            "count": d.count,
+            "example_request_ids": orjson.dumps(list(d.examples)).decode(),
+        }
+        for d in deltas
+    ]
+    stored = connection.execute(stmt, rows).all()
+    by_key = {(d.signature, d.endpoint): d for d in deltas}
+    for signature, endpoint, examples_json in stored:
+        # An existing signature keeps its examples; top them up while there are
+        # fewer than wanted. The upsert above holds the row lock, so this is safe.
+        existing: list[str] = orjson.loads(examples_json)
+        if len(existing) >= examples:
+            continue
+        extra = [r for r in by_key[(signature, endpoint)].examples if r not in existing]
+        merged = (existing + extra)[:examples]
+        if merged != existing:
+            connection.execute(
+                update(table)
+                .where(table.c.signature == signature, table.c.endpoint == endpoint)
+                .values(example_request_ids=orjson.dumps(merged).decode())
+            )

@@ -33,6 +33,7 @@ import faust
 import storage
 from comparator import Result, RuleSet
 from streams import codec
+from streams.acks import AckLedger
 from streams.deadletter import DeadLetters
 from streams.exchange import Exchange
 from streams.join import DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES, JoinState
@@ -98,8 +99,10 @@ def build_app(config: WorkerConfig) -> faust.App:
         for result in results:
             await comparisons.send(key=result.request_id.encode(), value=encode_result(result))
 
+    ledger = AckLedger()
     outbox = Outbox(
         writer.write,
+        ledger.release,
         batch_size=config.batch_size,
         max_wait_s=config.batch_within_s,
         retry_limit_s=config.store_retry_limit_s,
@@ -109,7 +112,9 @@ def build_app(config: WorkerConfig) -> faust.App:
 
     @app.on_partitions_revoked.connect
     async def _forget_join_state(*_: Any, **__: Any) -> None:
-        joiner.reset()  # Faust seeks back to the committed offsets: re-read, rebuild
+        # Faust seeks back to the committed offsets: re-read, rebuild.
+        joiner.reset()
+        ledger.reset()
 
     @app.agent(exchanges, name="judge")
     async def judge(stream: faust.StreamT[bytes]) -> None:
@@ -117,6 +122,7 @@ def build_app(config: WorkerConfig) -> faust.App:
         manual: faust.StreamT[bytes] = stream.noack()  # type: ignore[attr-defined]
         async for event in manual.events():
             message = event.message
+            ledger.track(event)
             try:
                 if event.headers and TICK_HEADER in event.headers:
                     results, release = joiner.tick(message.partition, decode_tick(message.value))

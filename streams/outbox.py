@@ -21,7 +21,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import storage
 from comparator import Result
@@ -32,21 +32,19 @@ EXIT_STORE_UNAVAILABLE = 75  # EX_TEMPFAIL: a supervisor should restart the work
 EXIT_STORE_FAILED = 70  # EX_SOFTWARE
 
 
-class Ackable(Protocol):
-    def ack(self) -> bool: ...
-
-
 class Outbox:
     """Batches verdicts with the events they release; see the module docstring.
 
     `write` stores a batch (raising `storage.StoreUnavailable` while the database is
     unreachable); `publish`, when given, sends the stored verdicts on (to the
-    comparisons topic) before their events are released.
+    comparisons topic); then `release` is given the batch's events (in the worker,
+    `AckLedger.release`, which acknowledges them in offset order).
     """
 
     def __init__(
         self,
         write: Callable[[Sequence[Result]], int],
+        release: Callable[[list[Any]], object],
         *,
         batch_size: int,
         max_wait_s: float,
@@ -54,12 +52,13 @@ class Outbox:
         publish: Callable[[Sequence[Result]], Awaitable[None]] | None = None,
     ) -> None:
         self._write = write
+        self._release = release
         self._publish = publish
         self.batch_size = batch_size
         self.max_wait_s = max_wait_s
         self.retry_limit_s = retry_limit_s
         self._results: list[Result] = []
-        self._events: list[Ackable] = []
+        self._events: list[Any] = []
         self._oldest: float | None = None
         self._lock = asyncio.Lock()
         self.stored = 0
@@ -86,8 +85,7 @@ class Outbox:
                 self.stored += await self._store(results)
                 if self._publish is not None:
                     await self._publish(results)
-            for event in events:
-                event.ack()
+            self._release(events)
 
     async def _store(self, results: list[Result]) -> int:
         delay, waited = 0.2, 0.0

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -22,51 +19,18 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 import storage
 from streams.codec import encode
 from streams.exchange import Exchange
 from streams.publisher import Publisher
 from streams.synthetic import generate
+from tests.integration.worker_harness import Worker, rows, wait_for_rows
 
 PAIRS = 1000
 GRACE_S = 10.0  # past the generator's 3 s timeouts: an errored side arrives that late
 SETTLE_TIMEOUT_S = 180.0
-
-
-class Worker:
-    """`shadowdiff worker` in a subprocess, its log in a file for the failure message."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "shadowdiff", "worker", "--loglevel", "warning"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
 
 
 @pytest.fixture
@@ -90,21 +54,6 @@ def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Worker]:
     w = Worker(worker_env, tmp_path / "worker.log")
     yield w
     w.stop()
-
-
-def rows(engine: Engine) -> int:
-    with engine.connect() as connection:
-        return int(connection.execute(text("SELECT count(*) FROM comparisons")).scalar_one())
-
-
-def wait_for_rows(engine: Engine, at_least: int, worker: Worker, timeout_s: float) -> int:
-    deadline = time.monotonic() + timeout_s
-    count = rows(engine)
-    while count < at_least and time.monotonic() < deadline:
-        assert worker.process is not None and worker.process.poll() is None, worker.tail()
-        time.sleep(0.5)
-        count = rows(engine)
-    return count
 
 
 async def publish(bootstrap: str, topic: str, exchanges: list[Exchange]) -> None:

@@ -259,7 +259,7 @@ def test_million_lengths_differ(million: list[int]) -> None:
 
 
 def test_a_shifted_million_records_at_most_the_difference_limit(million: list[int]) -> None:
-    a, b = orjson.dumps(million), orjson.dumps(million[1:] + [N])
+    a, b = orjson.dumps(million), orjson.dumps([*million[1:], N])
     result = measured("1M array, shifted by one", lambda: judge(a, b))
     assert result.verdict is Verdict.MISMATCH
     assert len(result.differences) == MAX_DIFFERENCES

@@ -12,6 +12,7 @@ import pytest
 import storage
 import streams.app
 from comparator import Result, RuleSet
+from streams.acks import AckLedger
 from streams.app import Joiner, JudgingFailed, WorkerConfig
 from streams.exchange import Exchange, Side
 from streams.outbox import Outbox
@@ -66,7 +67,8 @@ def test_events_are_acked_only_after_their_batch_is_written() -> None:
         return len(results)
 
     async def run() -> None:
-        outbox = Outbox(write, batch_size=2, max_wait_s=10, retry_limit_s=1)
+        ledger = AckLedger()
+        outbox = Outbox(write, ledger.release, batch_size=2, max_wait_s=10, retry_limit_s=1)
         j = joiner()
         for name, exchange in [
             ("p1", side("r1", "primary")),
@@ -74,7 +76,9 @@ def test_events_are_acked_only_after_their_batch_is_written() -> None:
             ("p2", side("r2", "primary")),
             ("c2", side("r2", "candidate")),
         ]:
-            results, release = j.offer(exchange, Event(name, log), 0.0)
+            event = Event(name, log)
+            ledger.track(event)
+            results, release = j.offer(exchange, event, 0.0)
             await outbox.add(results, release)
 
     asyncio.run(run())
@@ -130,10 +134,14 @@ def test_an_unreachable_store_is_retried_and_nothing_is_acked_meanwhile() -> Non
         return len(results)
 
     async def run() -> None:
-        outbox = Outbox(write, batch_size=1, max_wait_s=10, retry_limit_s=30)
+        ledger = AckLedger()
+        outbox = Outbox(write, ledger.release, batch_size=1, max_wait_s=10, retry_limit_s=30)
         j = joiner()
-        j.offer(side("r1", "primary"), Event("p", log), 0.0)
-        results, release = j.offer(side("r1", "candidate"), Event("c", log), 0.0)
+        p, c = Event("p", log), Event("c", log)
+        ledger.track(p)
+        ledger.track(c)
+        j.offer(side("r1", "primary"), p, 0.0)
+        results, release = j.offer(side("r1", "candidate"), c, 0.0)
         await outbox.add(results, release)
 
     asyncio.run(run())
@@ -145,8 +153,13 @@ def test_a_partial_batch_is_flushed_once_it_is_due(waited: float) -> None:
     log: list[str] = []
 
     async def run() -> None:
-        outbox = Outbox(lambda r: len(r), batch_size=100, max_wait_s=0.01, retry_limit_s=1)
-        await outbox.add([], [Event("e", log)])
+        ledger = AckLedger()
+        outbox = Outbox(
+            lambda r: len(r), ledger.release, batch_size=100, max_wait_s=0.01, retry_limit_s=1
+        )
+        event = Event("e", log)
+        ledger.track(event)
+        await outbox.add([], [event])
         await asyncio.sleep(waited)
         await outbox.flush_if_due()
 

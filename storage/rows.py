@@ -1,0 +1,174 @@
+"""Results as table rows: plain tuples in column order, built once per batch.
+
+Both write paths start here. The PostgreSQL path streams these tuples straight
+into binary COPY (so they follow the tables' column order); the generic path
+zips them with the column names. Tuples
+(not dicts) because this runs for every result and every difference, and the
+per-row cost in Python is what bounds the writer's throughput.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from comparator.model import Result
+from storage.redaction import Redactor, is_secret_path
+
+COMPARISON_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "request_id",
+    "endpoint",
+    "method",
+    "observed_at",
+    "verdict",
+    "primary_status",
+    "candidate_status",
+    "primary_latency_ms",
+    "candidate_latency_ms",
+    "signature",
+    "rules_version",
+    "stored_at",
+)
+"""The `comparisons` columns, in the order `comparison_row` yields them."""
+
+DIFFERENCE_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "request_id",
+    "seq",
+    "path",
+    "kind",
+    "primary_value",
+    "candidate_value",
+)
+"""The `differences` columns, in the order `difference_rows` yields them."""
+
+ComparisonRow = tuple[Any, ...]
+DifferenceRow = tuple[str, str, int, str, str, str | None, str | None]
+
+
+def encode_value(value: Any) -> str | None:
+    """A difference value as JSON text; None (no value on that side) stays NULL."""
+    if value is None:
+        return None
+    return orjson.dumps(value, default=str).decode()
+
+
+def first_per_request(results: Iterable[Result]) -> dict[str, Result]:
+    """The results keyed by request id, the first of any repeats kept (in order).
+
+    Refuses a naive `observed_at` before anything touches the database, so a bad
+    batch fails whole and early rather than half-way through a COPY.
+    """
+    unique: dict[str, Result] = {}
+    for result in results:
+        if result.request_id in unique:
+            continue
+        if result.observed_at.tzinfo is None:
+            raise ValueError(
+                f"request {result.request_id!r}: observed_at must be timezone-aware (UTC)"
+            )
+        unique[result.request_id] = result
+    return unique
+
+
+def comparison_row(result: Result, run_id: str, stored_at: datetime) -> ComparisonRow:
+    """One result's `comparisons` row, in `COMPARISON_COLUMNS` order."""
+    comparison = result.comparison
+    return (
+        run_id,
+        result.request_id,
+        result.endpoint,
+        result.method,
+        result.observed_at,
+        comparison.verdict.value,
+        result.primary_status,
+        result.candidate_status,
+        result.primary_latency_ms,
+        result.candidate_latency_ms,
+        comparison.signature,
+        comparison.rules_version,
+        stored_at,
+    )
+
+
+def difference_rows(
+    results: Iterable[Result], run_id: str, redactor: Redactor
+) -> Iterator[DifferenceRow]:
+    """The `differences` rows of `results`, in `DIFFERENCE_COLUMNS` order, secrets redacted."""
+    for result in results:
+        request_id = result.request_id
+        for seq, difference in enumerate(result.comparison.differences):
+            path = difference.path
+            primary, candidate = difference.primary, difference.candidate
+            # Checking the path once per difference (not once per value) keeps
+            # the common, non-secret case to a set lookup.
+            if is_secret_path(path):
+                primary = redactor.value(path, primary)
+                candidate = redactor.value(path, candidate)
+            yield (
+                run_id,
+                request_id,
+                seq,
+                path,
+                difference.kind.value,
+                encode_value(primary),
+                encode_value(candidate),
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureDelta:
+    """What one batch adds to one signature."""
+
+    signature: str
+    endpoint: str
+    summary: str
+    first_seen: datetime
+    last_seen: datetime
+    count: int
+    examples: tuple[str, ...]
+
+
+def signature_deltas(new: list[Result], examples: int) -> list[SignatureDelta]:
+    """Per (signature, endpoint), in key order, what the new results add.
+
+    Examples and summary come from the earliest results (by observed_at, then
+    request id), so a batch's contribution does not depend on its order.
+    """
+    groups: dict[tuple[str, str], list[Result]] = {}
+    for result in new:
+        signature = result.comparison.signature
+        if signature is not None:
+            groups.setdefault((signature, result.endpoint), []).append(result)
+    deltas = []
+    for (signature, endpoint), members in sorted(groups.items()):
+        members.sort(key=lambda r: (r.observed_at, r.request_id))
+        deltas.append(
+            SignatureDelta(
+                signature=signature,
+                endpoint=endpoint,
+                summary=next((m.comparison.summary for m in members if m.comparison.summary), ""),
+                first_seen=members[0].observed_at,
+                last_seen=members[-1].observed_at,
+                count=len(members),
+                examples=tuple(m.request_id for m in members[:examples]),
+            )
+        )
+    return deltas
+
+
+def as_dicts(columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Rows as dicts, for SQLAlchemy's executemany."""
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def aware(value: datetime) -> datetime:
+    """`value`, refused when naive (the store keeps aware UTC times only)."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: the store keeps aware UTC times only")
+    return value
