@@ -25,6 +25,7 @@ import storage
 from streams.codec import encode
 from streams.exchange import Exchange
 from streams.publisher import Publisher
+from streams.results import decode_result
 from streams.synthetic import generate
 from tests.integration.worker_harness import Worker, rows, wait_for_rows
 
@@ -72,7 +73,8 @@ async def publish_raw(bootstrap: str, topic: str, records: dict[bytes, bytes]) -
         await producer.stop()
 
 
-async def dead_letters(bootstrap: str, topic: str, expected: int) -> list[ConsumerRecord]:  # type: ignore[type-arg]
+async def read_topic(bootstrap: str, topic: str, expected: int) -> list[ConsumerRecord]:  # type: ignore[type-arg]
+    """The topic's records from the start, until `expected` came or 30 s passed."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
     found: list[ConsumerRecord] = []  # type: ignore[type-arg]
@@ -143,12 +145,15 @@ def test_worker_judges_every_request_exactly_once_through_a_kill(
     assert not wrong, f"{len(wrong)} judged otherwise than intended: {list(wrong.items())[:5]}"
     assert signature_counts == dict(rows_per_signature)
     # The bad records went to the dead-letter topic, with their reasons, and nothing else did.
-    letters = asyncio.run(dead_letters(bootstrap, worker_env["DEADLETTER_TOPIC"], len(bad)))
+    letters = asyncio.run(read_topic(bootstrap, worker_env["DEADLETTER_TOPIC"], len(bad)))
     assert {r.key: r.value for r in letters} == bad
     for letter in letters:
         headers = dict(letter.headers)
         assert headers["shadowdiff-reason"], "a dead letter must say why"
         assert headers["shadowdiff-failure"] in (b"bad_marker", b"undecodable", b"empty")
+    # Every stored verdict was also published (at least once: a replay may repeat one).
+    published = asyncio.run(read_topic(bootstrap, worker_env["COMPARISONS_TOPIC"], expected))
+    assert {decode_result(r.value).request_id for r in published} == set(stored)
     verdicts = Counter(stored.values())
     assert verdicts["match"] > 0 and verdicts["mismatch"] > 0
     assert verdicts["missing_primary"] + verdicts["missing_candidate"] > 0
