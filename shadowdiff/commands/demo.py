@@ -24,6 +24,10 @@ def sample_capture() -> Path:
     return Path(str(resources.files("streams").joinpath("samples/capture.jsonl")))
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _records_in(capture: Path) -> int | None:
     """Lines of a JSON Lines capture (a fast byte count), for the progress bar."""
     if capture.suffix != ".jsonl":
@@ -94,9 +98,10 @@ def command(
 
     j = stats.join
     click.echo(
-        f"{stats.exchanges} exchanges from {capture.name}: {j.paired} pairs, {j.orphans} orphans, "
-        f"{j.duplicates} duplicates absorbed; {stats.stored} results stored in {elapsed:.2f}s "
-        f"(rules {rules.version})"
+        f"{_count(stats.exchanges, 'exchange')} from {capture.name}: "
+        f"{_count(j.paired, 'pair')}, {_count(j.orphans, 'orphan')}, "
+        f"{_count(j.duplicates, 'duplicate')} absorbed; "
+        f"{_count(stats.stored, 'result')} stored in {elapsed:.2f}s (rules {rules.version})"
     )
     click.echo("")
     click.echo(format_report(storage.mismatch_report(engine)))
