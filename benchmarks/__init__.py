@@ -1,0 +1,1 @@
+"""Speed, measured against baselines in the same run: `python -m benchmarks --help`."""

@@ -1,0 +1,1 @@
+"""The `shadowdiff` command: settings, and one module per sub-command."""
