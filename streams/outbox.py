@@ -8,10 +8,11 @@ whose verdict is not stored yet, and a restarted (or rebalanced) worker that
 re-reads from there rebuilds exactly the join state it lost. Replayed verdicts
 are ignored by the store, which is keyed by (run, request ID).
 
-Writes run in a thread so the event loop keeps serving the consumer. A full
-outbox makes the agent wait for the write (backpressure); an unreachable database
-is retried with backoff, and past a bound the process exits without acking, so
-nothing is lost and whoever takes over redelivers.
+Writes run in a thread while the agent goes on judging the next batch: at most
+one batch is in flight, and a full outbox with one in flight makes the agent
+wait (backpressure). An unreachable database is retried with backoff, and past a
+bound the process exits without acking, so nothing is lost and whoever takes
+over redelivers.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Outbox:
         self._events: list[Any] = []
         self._oldest: float | None = None
         self._lock = asyncio.Lock()
+        self._in_flight: asyncio.Future[None] | None = None
         self.stored = 0
 
     async def add(self, results: Iterable[Result], release: Iterable[Any]) -> None:
@@ -70,22 +72,44 @@ class Outbox:
         if self._oldest is None and (self._results or self._events):
             self._oldest = time.monotonic()
         if len(self._results) >= self.batch_size:
-            await self.flush()
+            await self.flush(wait=False)
 
     async def flush_if_due(self) -> None:
-        """Flush a batch that has waited `max_wait_s` (called by a timer)."""
+        """Hand over a batch that has waited `max_wait_s` (called by a timer)."""
         if self._oldest is not None and time.monotonic() - self._oldest >= self.max_wait_s:
-            await self.flush()
+            await self.flush(wait=False)
 
-    async def flush(self) -> None:
+    async def flush(self, *, wait: bool = True) -> None:
+        """Hand the current batch to the writer; with `wait`, until it is delivered.
+
+        Waits first for the batch already in flight, so batches are delivered,
+        and their events released, in the order they were filled.
+        """
         async with self._lock:
+            if self._in_flight is not None:
+                await self._in_flight
+                self._in_flight = None
             results, events = self._results, self._events
             self._results, self._events, self._oldest = [], [], None
-            if results:
-                self.stored += await self._store(results)
-                if self._publish is not None:
-                    await self._publish(results)
-            self._release(events)
+            if results or events:
+                self._in_flight = asyncio.ensure_future(self._deliver(results, events))
+            in_flight = self._in_flight
+        if wait and in_flight is not None:
+            await in_flight
+
+    async def settle(self) -> None:
+        """Wait for the batch in flight, if any, without handing over another."""
+        async with self._lock:
+            if self._in_flight is not None:
+                await self._in_flight
+                self._in_flight = None
+
+    async def _deliver(self, results: list[Result], events: list[Any]) -> None:
+        if results:
+            self.stored += await self._store(results)
+            if self._publish is not None:
+                await self._publish(results)
+        self._release(events)
 
     async def _store(self, results: list[Result]) -> int:
         delay, waited = 0.2, 0.0

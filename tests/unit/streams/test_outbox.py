@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -80,6 +81,7 @@ def test_events_are_acked_only_after_their_batch_is_written() -> None:
             ledger.track(event)
             results, release = j.offer(exchange, event, 0.0)
             await outbox.add(results, release)
+        await outbox.settle()
 
     asyncio.run(run())
     assert log == ["write 2", "ack p1", "ack c1", "ack p2", "ack c2"]
@@ -143,6 +145,7 @@ def test_an_unreachable_store_is_retried_and_nothing_is_acked_meanwhile() -> Non
         j.offer(side("r1", "primary"), p, 0.0)
         results, release = j.offer(side("r1", "candidate"), c, 0.0)
         await outbox.add(results, release)
+        await outbox.settle()
 
     asyncio.run(run())
     assert log == ["unavailable", "unavailable", "write", "ack p", "ack c"]
@@ -162,6 +165,7 @@ def test_a_partial_batch_is_flushed_once_it_is_due(waited: float) -> None:
         await outbox.add([], [event])
         await asyncio.sleep(waited)
         await outbox.flush_if_due()
+        await outbox.settle()
 
     asyncio.run(run())
     assert log == (["ack e"] if waited else [])
@@ -180,3 +184,43 @@ def test_a_failing_judgement_still_releases_the_held_events(
     with pytest.raises(JudgingFailed) as failed:
         j.offer(side("r1", "candidate"), Event("c", log), 0.0)
     assert [e.name for e in failed.value.release] == ["p", "c"]
+
+
+def test_the_next_batch_fills_while_one_is_written_and_then_waits_its_turn() -> None:
+    log: list[str] = []
+    gate = threading.Event()
+
+    def write(results: Sequence[Result]) -> int:
+        gate.wait(5)
+        log.append(f"write {','.join(r.request_id for r in results)}")
+        return len(results)
+
+    async def run() -> None:
+        ledger = AckLedger()
+        outbox = Outbox(write, ledger.release, batch_size=1, max_wait_s=10, retry_limit_s=1)
+        j = joiner()
+        for rid in ("r1", "r2"):
+            for which in ("primary", "candidate"):
+                event = Event(f"{which[0]}{rid[1]}", log)
+                ledger.track(event)
+                results, release = j.offer(side(rid, which), event, 0.0)  # type: ignore[arg-type]
+                if results:
+                    log.append(f"judged {rid}")
+                    if rid == "r2":
+                        asyncio.get_running_loop().call_later(0.05, gate.set)
+                await outbox.add(results, release)
+        await outbox.settle()
+
+    asyncio.run(run())
+    # r2 was judged while r1's batch was still being written; its own batch
+    # waited for r1's, and acks followed the writes in order.
+    assert log == [
+        "judged r1",
+        "judged r2",
+        "write r1",
+        "ack p1",
+        "ack c1",
+        "write r2",
+        "ack p2",
+        "ack c2",
+    ]
