@@ -27,7 +27,6 @@ again before it ends, whatever happened, so later tests find them running.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -52,10 +51,10 @@ from tests.integration.worker_harness import (
     rows,
     tally,
     wait_for_rows,
+    worker_env,
 )
 
 GRACE_S = 10.0  # past the generator's 3 s timeouts: an errored side arrives that late
-SESSION_TIMEOUT_S = 10.0
 SETTLE_TIMEOUT_S = 240.0
 QUIET_S = 5.0  # after the last expected row: long enough for a duplicate to show up
 
@@ -72,19 +71,7 @@ class MakeWorker(Protocol):
 @pytest.fixture
 def fault_env(kafka_bootstrap: str, fresh_database: str, topic_prefix: str) -> dict[str, str]:
     storage.upgrade(fresh_database)
-    return {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "DATABASE_URL": fresh_database,
-        "EXCHANGES_TOPIC": f"{topic_prefix}.exchanges",
-        "COMPARISONS_TOPIC": f"{topic_prefix}.comparisons",
-        "DEADLETTER_TOPIC": f"{topic_prefix}.deadletter",
-        "WORKER_ID": f"{topic_prefix}-worker",
-        "GRACE_PERIOD_S": str(GRACE_S),
-        "TICK_INTERVAL_S": "1",
-        "BROKER_SESSION_TIMEOUT": str(SESSION_TIMEOUT_S),
-        "BROKER_HEARTBEAT_INTERVAL": "2",
-    }
+    return worker_env(kafka_bootstrap, fresh_database, topic_prefix, GRACE_S)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ and signature counts equal to the rows behind them (nothing counted twice).
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from streams.exchange import Exchange
 from streams.publisher import Publisher
 from streams.results import decode_result
 from streams.synthetic import generate
-from tests.integration.worker_harness import Worker, rows, wait_for_rows
+from tests.integration.worker_harness import Worker, rows, wait_for_rows, worker_env
 
 PAIRS = 1000
 GRACE_S = 10.0  # past the generator's 3 s timeouts: an errored side arrives that late
@@ -35,24 +34,14 @@ SETTLE_TIMEOUT_S = 180.0
 
 
 @pytest.fixture
-def worker_env(kafka_bootstrap: str, fresh_database: str, topic_prefix: str) -> dict[str, str]:
+def env(kafka_bootstrap: str, fresh_database: str, topic_prefix: str) -> dict[str, str]:
     storage.upgrade(fresh_database)
-    return {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "DATABASE_URL": fresh_database,
-        "EXCHANGES_TOPIC": f"{topic_prefix}.exchanges",
-        "COMPARISONS_TOPIC": f"{topic_prefix}.comparisons",
-        "DEADLETTER_TOPIC": f"{topic_prefix}.deadletter",
-        "WORKER_ID": f"{topic_prefix}-worker",
-        "GRACE_PERIOD_S": str(GRACE_S),
-        "TICK_INTERVAL_S": "1",
-    }
+    return worker_env(kafka_bootstrap, fresh_database, topic_prefix, GRACE_S)
 
 
 @pytest.fixture
-def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Worker]:
-    w = Worker(worker_env, tmp_path / "worker.log")
+def worker(env: dict[str, str], tmp_path: Path) -> Iterator[Worker]:
+    w = Worker(env, tmp_path / "worker.log")
     yield w
     w.stop()
 
@@ -90,13 +79,13 @@ async def read_topic(bootstrap: str, topic: str, expected: int) -> list[Consumer
 
 
 def test_worker_judges_every_request_exactly_once_through_a_kill(
-    worker: Worker, worker_env: dict[str, str]
+    worker: Worker, env: dict[str, str]
 ) -> None:
     traffic = generate(PAIRS, seed=11, start=datetime.now(UTC))
     exchanges = traffic.exchanges
     half = len(exchanges) // 2
-    bootstrap, topic = worker_env["KAFKA_BOOTSTRAP_SERVERS"], worker_env["EXCHANGES_TOPIC"]
-    engine = storage.connect(worker_env["DATABASE_URL"])
+    bootstrap, topic = env["KAFKA_BOOTSTRAP_SERVERS"], env["EXCHANGES_TOPIC"]
+    engine = storage.connect(env["DATABASE_URL"])
 
     asyncio.run(publish(bootstrap, topic, exchanges[:half]))
     worker.start()
@@ -145,14 +134,14 @@ def test_worker_judges_every_request_exactly_once_through_a_kill(
     assert not wrong, f"{len(wrong)} judged otherwise than intended: {list(wrong.items())[:5]}"
     assert signature_counts == dict(rows_per_signature)
     # The bad records went to the dead-letter topic, with their reasons, and nothing else did.
-    letters = asyncio.run(read_topic(bootstrap, worker_env["DEADLETTER_TOPIC"], len(bad)))
+    letters = asyncio.run(read_topic(bootstrap, env["DEADLETTER_TOPIC"], len(bad)))
     assert {r.key: r.value for r in letters} == bad
     for letter in letters:
         headers = dict(letter.headers)
         assert headers["shadowdiff-reason"], "a dead letter must say why"
         assert headers["shadowdiff-failure"] in (b"bad_marker", b"undecodable", b"empty")
     # Every stored verdict was also published (at least once: a replay may repeat one).
-    published = asyncio.run(read_topic(bootstrap, worker_env["COMPARISONS_TOPIC"], expected))
+    published = asyncio.run(read_topic(bootstrap, env["COMPARISONS_TOPIC"], expected))
     assert {decode_result(r.value).request_id for r in published} == set(stored)
     verdicts = Counter(stored.values())
     assert verdicts["match"] > 0 and verdicts["mismatch"] > 0

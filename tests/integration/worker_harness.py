@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -25,6 +26,29 @@ from sqlalchemy import Engine, text
 from streams.exchange import Exchange
 from streams.publisher import Publisher
 from streams.synthetic import Fate
+
+# A killed worker's partitions move once its consumer-group session expires;
+# Faust's default of 60 s would make every kill test wait a minute for it.
+SESSION_TIMEOUT_S = 10.0
+
+
+def worker_env(
+    bootstrap: str, database_url: str, topic_prefix: str, grace_s: float
+) -> dict[str, str]:
+    """Environment for `shadowdiff worker` on its own topics, group and database."""
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "DATABASE_URL": database_url,
+        "EXCHANGES_TOPIC": f"{topic_prefix}.exchanges",
+        "COMPARISONS_TOPIC": f"{topic_prefix}.comparisons",
+        "DEADLETTER_TOPIC": f"{topic_prefix}.deadletter",
+        "WORKER_ID": f"{topic_prefix}-worker",
+        "GRACE_PERIOD_S": str(grace_s),
+        "TICK_INTERVAL_S": "1",
+        "BROKER_SESSION_TIMEOUT": str(SESSION_TIMEOUT_S),
+        "BROKER_HEARTBEAT_INTERVAL": "2",
+    }
 
 
 class Worker:
