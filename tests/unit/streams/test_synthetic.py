@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -116,8 +117,11 @@ def test_event_time_advances(traffic: tuple[list[Exchange], dict[str, Fate]]) ->
     primaries = [e.started_at for e in exchanges if e.side == "primary"]
     assert min(primaries) >= DEFAULT_START
     assert all(t.tzinfo is not None and t.microsecond % 1000 == 0 for t in primaries)
-    span = max(primaries) - min(primaries)
-    assert timedelta(seconds=1) < span < timedelta(seconds=PAIRS)
+    # Requests arrive on the generator's simulated clock, about 25 ms apart on
+    # average (event time in the records, not time taken by this test).
+    starts = sorted(primaries)
+    gaps = [(b - a).total_seconds() * 1000 for a, b in pairwise(starts)]
+    assert 10 < sum(gaps) / len(gaps) < 50
 
 
 def test_mix_controls_the_fates() -> None:
