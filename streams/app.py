@@ -204,7 +204,6 @@ class Joiner:
 
     def reset(self) -> None:
         self.state = JoinState(
-            {},
             self.config.grace,
             max_pending=self.config.max_pending,
             max_pending_bytes=self.config.max_pending_bytes,

@@ -3,7 +3,7 @@
 Faust has no stream-stream join, so this is ours: a small pure class that the
 Faust agent (and the one-process pipeline) merely feeds. Its semantics:
 
-- The first side of a request waits in `pending` (a mapping the caller owns).
+- The first side of a request waits in `pending`.
 - The other side completes a `Pair`. The waiting entry stays until it expires,
   marked as paired, so late duplicates are absorbed meanwhile.
 - A duplicate of the waiting side is absorbed (the first copy wins).
@@ -25,7 +25,7 @@ speeds, notably when a restarted worker catches up.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -91,14 +91,13 @@ class _Clock:
 class JoinState:
     """Pairs sides by request ID; see the module docstring for the semantics.
 
-    `pending` is read once at construction to rebuild the expiry queues (the
-    state a restarted worker recovered); afterwards this class is its only
-    writer. Rebuild a new `JoinState` after partitions move between workers.
+    The state lives in memory only: a worker that restarts, or whose partitions
+    move, starts a new `JoinState` and re-reads the sides still waiting (the
+    worker's acknowledgements keep them unread in Kafka's eyes).
     """
 
     def __init__(
         self,
-        pending: MutableMapping[str, Pending],
         grace: timedelta,
         *,
         max_pending: int = DEFAULT_MAX_PENDING,
@@ -108,7 +107,7 @@ class JoinState:
             raise ValueError(f"grace period must not be negative, got {grace}")
         if max_pending < 1 or max_pending_bytes < 1:
             raise ValueError("the join state's limits must be positive")
-        self.pending = pending
+        self.pending: dict[str, Pending] = {}
         self.grace = grace
         self.max_pending = max_pending
         self.max_pending_bytes = max_pending_bytes
@@ -116,12 +115,6 @@ class JoinState:
         self.counters = JoinCounters()
         self._paired: set[str] = set()
         self._clocks: dict[int, _Clock] = {}
-        for request_id, entry in pending.items():
-            clock = self._clock(entry.partition)
-            clock.queue.append((entry.exchange.started_at, request_id))
-            self.pending_bytes += _size(entry.exchange)
-        for clock in self._clocks.values():
-            heapq.heapify(clock.queue)
 
     def waiting(self, request_id: str) -> bool:
         """Whether a side of this request waits for its counterpart."""

@@ -44,7 +44,7 @@ def run_pipeline(
 
     Response bodies past `max_body_bytes` are judged by digest, as in the worker.
     """
-    join = JoinState({}, grace)
+    join = JoinState(grace)
     batch: list[Result] = []
     seen = judged = stored = 0
 

@@ -10,7 +10,7 @@ import pytest
 
 from comparator import Verdict
 from streams.exchange import Exchange, Side
-from streams.join import JoinState, Orphan, Pair, Pending
+from streams.join import JoinState, Orphan, Pair
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 GRACE = timedelta(seconds=30)
@@ -29,7 +29,7 @@ def side(request_id: str, which: Side, at_s: float = 0.0, status: int = 200) -> 
 
 
 def test_first_side_waits_and_second_completes_the_pair() -> None:
-    join = JoinState({}, GRACE)
+    join = JoinState(GRACE)
     primary, candidate = side("r1", "primary"), side("r1", "candidate", 0.01)
     assert join.offer(primary) is None
     assert join.offer(candidate) == Pair(primary=primary, candidate=candidate)
@@ -37,7 +37,7 @@ def test_first_side_waits_and_second_completes_the_pair() -> None:
 
 
 def test_candidate_first_still_pairs_in_the_right_order() -> None:
-    join = JoinState({}, GRACE)
+    join = JoinState(GRACE)
     primary, candidate = side("r1", "primary"), side("r1", "candidate")
     assert join.offer(candidate) is None
     pair = join.offer(primary)
@@ -55,14 +55,14 @@ def test_candidate_first_still_pairs_in_the_right_order() -> None:
     ],
 )
 def test_duplicates_are_absorbed(sequence: list[Side], pairs: int, duplicates: int) -> None:
-    join = JoinState({}, GRACE)
+    join = JoinState(GRACE)
     results = [join.offer(side("r1", which)) for which in sequence]
     assert sum(isinstance(r, Pair) for r in results) == pairs
     assert join.counters.duplicates == duplicates
 
 
 def test_first_copy_of_a_duplicated_side_wins() -> None:
-    join = JoinState({}, GRACE)
+    join = JoinState(GRACE)
     join.offer(side("r1", "primary", status=200))
     join.offer(side("r1", "primary", status=500))
     pair = join.offer(side("r1", "candidate"))
@@ -70,7 +70,7 @@ def test_first_copy_of_a_duplicated_side_wins() -> None:
 
 
 def test_a_side_expires_only_after_the_grace_period_of_event_time() -> None:
-    join = JoinState({}, GRACE)
+    join = JoinState(GRACE)
     join.offer(side("r1", "primary", at_s=0))
     assert join.advance(0, T0 + GRACE) == []  # exactly at the horizon: still waiting
     orphans = join.advance(0, T0 + GRACE + timedelta(milliseconds=1))
@@ -80,14 +80,14 @@ def test_a_side_expires_only_after_the_grace_period_of_event_time() -> None:
 
 
 def test_a_candidate_alone_is_missing_its_primary() -> None:
-    join = JoinState({}, GRACE)
+    join = JoinState(GRACE)
     join.offer(side("r1", "candidate"))
     (orphan,) = join.drain()
     assert orphan.verdict is Verdict.MISSING_PRIMARY
 
 
 def test_paired_requests_never_become_orphans_and_leave_the_state() -> None:
-    join = JoinState({}, GRACE)
+    join = JoinState(GRACE)
     join.offer(side("r1", "primary"))
     join.offer(side("r1", "candidate"))
     assert join.advance(0, T0 + timedelta(hours=1)) == []
@@ -96,7 +96,7 @@ def test_paired_requests_never_become_orphans_and_leave_the_state() -> None:
 
 
 def test_watermark_never_moves_backwards() -> None:
-    join = JoinState({}, GRACE)
+    join = JoinState(GRACE)
     join.advance(0, T0 + timedelta(minutes=5))
     join.offer(side("r1", "primary", at_s=0))  # late arrival, older than the horizon
     assert join.advance(0, T0) == []
@@ -104,7 +104,7 @@ def test_watermark_never_moves_backwards() -> None:
 
 
 def test_partitions_keep_their_own_clocks() -> None:
-    join = JoinState({}, GRACE)
+    join = JoinState(GRACE)
     join.offer(side("a", "primary", at_s=0), partition=0)
     join.offer(side("b", "primary", at_s=0), partition=1)
     # Partition 0 races ahead (a worker catching up); partition 1's side must wait.
@@ -113,28 +113,15 @@ def test_partitions_keep_their_own_clocks() -> None:
     assert set(join.pending) == {"b"}
 
 
-def test_state_is_rebuilt_from_a_recovered_mapping() -> None:
-    recovered = {
-        "old": Pending(0, side("old", "primary", at_s=0)),
-        "new": Pending(0, side("new", "candidate", at_s=100)),
-    }
-    join = JoinState(recovered, GRACE)
-    assert join.offer(side("new", "primary", at_s=100)) is not None
-    orphans = join.advance(0, T0 + timedelta(seconds=100))
-    assert [(o.present.request_id, o.verdict) for o in orphans] == [
-        ("old", Verdict.MISSING_CANDIDATE)
-    ]
-
-
 def test_secondary_sides_are_ignored() -> None:
-    join = JoinState({}, GRACE)
+    join = JoinState(GRACE)
     assert join.offer(side("r1", "secondary")) is None
     assert join.pending == {} and join.counters.ignored == 1
 
 
 def test_negative_grace_is_refused() -> None:
     with pytest.raises(ValueError, match="grace"):
-        JoinState({}, timedelta(seconds=-1))
+        JoinState(timedelta(seconds=-1))
 
 
 def test_shuffled_traffic_gives_every_request_exactly_one_outcome() -> None:
@@ -155,7 +142,7 @@ def test_shuffled_traffic_gives_every_request_exactly_one_outcome() -> None:
     rng.shuffle(events)  # bounded disorder: at most ~20 s of event time apart
     events.sort(key=lambda e: e.started_at + timedelta(seconds=rng.uniform(0, 10)))
 
-    join = JoinState({}, GRACE)
+    join = JoinState(GRACE)
     paired: list[str] = []
     orphaned: list[Orphan] = []
     for event in events:
@@ -171,7 +158,7 @@ def test_shuffled_traffic_gives_every_request_exactly_one_outcome() -> None:
 
 
 def test_a_full_state_orphans_its_oldest_sides_early() -> None:
-    join = JoinState({}, GRACE, max_pending=3)
+    join = JoinState(GRACE, max_pending=3)
     for i in range(5):
         join.offer(side(f"r{i}", "primary", at_s=i))
     evicted = join.advance(0, T0 + timedelta(seconds=5))
@@ -180,7 +167,7 @@ def test_a_full_state_orphans_its_oldest_sides_early() -> None:
 
 
 def test_the_byte_limit_counts_bodies_across_partitions() -> None:
-    join = JoinState({}, GRACE, max_pending_bytes=3100)  # two sides of ~1.5 KB fit
+    join = JoinState(GRACE, max_pending_bytes=3100)  # two sides of ~1.5 KB fit
     big = b"x" * 1000
     for i, partition in enumerate([0, 1, 0, 1]):
         exchange = side(f"r{i}", "candidate", at_s=i)
@@ -192,7 +179,7 @@ def test_the_byte_limit_counts_bodies_across_partitions() -> None:
 
 
 def test_waiting_tells_pending_from_paired() -> None:
-    join = JoinState({}, GRACE)
+    join = JoinState(GRACE)
     join.offer(side("r1", "primary"))
     assert join.waiting("r1")
     join.offer(side("r1", "candidate"))
