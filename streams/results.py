@@ -8,6 +8,7 @@ verdicts read it with any JSON library.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ def encode_result(result: Result) -> bytes:
         return orjson.dumps(result)
     except TypeError:
         # orjson refuses integers past 64 bits; the stdlib keeps them exact.
-        return json.dumps(_plain(result), separators=(",", ":")).encode()
+        return json.dumps(asdict(result), separators=(",", ":"), default=_iso).encode()
 
 
 def decode_result(data: bytes) -> Result:
@@ -49,37 +50,14 @@ def decode_result(data: bytes) -> Result:
     )
 
 
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {value!r}")
+
+
 def _loads(data: bytes) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         return json.loads(data)
-
-
-def _plain(result: Result) -> dict[str, Any]:
-    c = result.comparison
-    return {
-        "request_id": result.request_id,
-        "endpoint": result.endpoint,
-        "method": result.method,
-        "observed_at": result.observed_at.isoformat(),
-        "primary_status": result.primary_status,
-        "candidate_status": result.candidate_status,
-        "primary_latency_ms": result.primary_latency_ms,
-        "candidate_latency_ms": result.candidate_latency_ms,
-        "comparison": {
-            "verdict": c.verdict.value,
-            "differences": [
-                {
-                    "path": d.path,
-                    "kind": d.kind.value,
-                    "primary": d.primary,
-                    "candidate": d.candidate,
-                }
-                for d in c.differences
-            ],
-            "rules_version": c.rules_version,
-            "signature": c.signature,
-            "summary": c.summary,
-        },
-    }
