@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 # Three copies where the cluster has three brokers; fewer on a smaller one.
 MAX_REPLICATION = 3
@@ -57,6 +57,3 @@ async def _describe(
         if description.get("error_code", 0) == 0:
             found.append((description["topic"], description["partitions"]))
     return found
-
-
-__all__ = ["KafkaError", "KafkaUnreachable", "ensure_topics"]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 import storage
+from shadowdiff.commands.db import store_errors
 from shadowdiff.rules import resolve_rules, rules_option
 from shadowdiff.settings import Settings
 from streams.topics import KafkaUnreachable, ensure_topics
@@ -89,7 +90,6 @@ def command(
 
     settings = Settings().model_copy(update=overrides)
     rules = resolve_rules(settings.rules_file)
-    _check_database(settings.database_url, rules.version)
     try:
         counts = asyncio.run(
             ensure_topics(
@@ -129,24 +129,13 @@ def command(
     _run(config, loglevel)
 
 
-def _check_database(url: str, rules_version: str) -> None:
-    """Fail now, with what to do, rather than on the first batch."""
-    try:
-        storage.ResultWriter(storage.connect(url), rules_version=rules_version, kind="live")
-    except storage.SchemaMissing as error:
-        raise click.ClickException(str(error)) from error
-    except storage.StoreUnavailable as error:
-        raise click.ClickException(
-            f"{error}\nIs the database running? Point DATABASE_URL or --db at it."
-        ) from error
-
-
 def _run(config: WorkerConfig, loglevel: str) -> None:
     from faust import Worker
 
     from streams.app import build_app
 
-    app = build_app(config)
+    with store_errors():  # building the app opens the store: say what to do if it can't
+        app = build_app(config)
     # What `faust worker` does before it starts a worker.
     app.finalize()
     app.worker_init()
