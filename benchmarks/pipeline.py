@@ -16,19 +16,17 @@ partitions. Then, over the very same records, in this order:
   first event to its last (start-up and group join excluded).
 - pipeline: `python -m shadowdiff worker` in its own process (grace 10 s, ticks
   every 1 s) on a freshly migrated database, until every request has its row.
-  Its span starts when the join stage sent its first verdict (the producer
-  timestamp of the first record on the comparisons topic, read back after the
-  run), so process start-up and group join are left out, and ends when the last
-  row of a two-sided request was committed (`stored_at`, read back from the
-  database), so the orphans' grace-period tail is left out. Inside the span the
-  worker does all of its work: decode, join (a table write per side), judge,
-  send each verdict to the comparisons topic, read it back, write to Postgres.
-  `pipeline_pairs_per_s` is the rows committed by the end of the span (judged
-  requests, 95% of them pairs) over the span; `pipeline_records_per_s` is that
-  times the input records per request, the unit of the two baselines.
-  `pipeline_join_stage_pairs_per_s` is the join stage alone (verdicts over the
-  time between the first and last verdict sent); the `*_s` lines are times
-  since the worker process started, showing where the time goes.
+  The worker writes each batch in one transaction stamped with one `stored_at`,
+  so its span runs from the first batch's `stored_at` to the `stored_at` of the
+  last batch holding a two-sided request, and counts the rows of every batch
+  after the first: process start-up, group join and the first batch's judging
+  are left out at the front, the orphans' grace-period tail at the back. Inside
+  the span the worker does all of its work: decode, join, judge, write to
+  Postgres, publish each verdict to the comparisons topic, acknowledge.
+  `pipeline_pairs_per_s` is those rows (judged requests, 95% of them pairs) over
+  the span; `pipeline_records_per_s` is that times the input records per
+  request, the unit of the two baselines. The `*_s` lines are times since the
+  worker process started, showing where the time goes.
 
 `pipeline_vs_faust_noop` and `pipeline_vs_aiokafka` are pipeline records/s over
 the baseline's records/s (the goal: at least 0.5 against the Faust agent).
@@ -132,38 +130,16 @@ def _faust_noop(bootstrap: str, topic: str, expected: int, workdir: Path) -> tup
     return (summary["count"] - 1) / span, summary["first"] - started
 
 
-async def _verdict_times(bootstrap: str, topic: str, expected: int) -> tuple[float, float]:
-    """(first, last) producer timestamps, in seconds, of the verdicts on `topic`: when the
-    join stage sent them."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    try:
-        consumer.assign([TopicPartition(topic, p) for p in range(PARTITIONS)])
-        await consumer.seek_to_beginning()
-        first, last, seen = float("inf"), 0.0, 0
-        while seen < expected:
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                seen += len(records)
-                for record in records:
-                    first, last = min(first, record.timestamp), max(last, record.timestamp)
-        return first / 1000.0, last / 1000.0
-    finally:
-        await consumer.stop()
-
-
 def _commit_times(engine: Engine, paired: set[str]) -> tuple[int, datetime, datetime]:
-    """(rows committed up to the last paired row, first commit, last paired commit).
+    """(rows of the batches after the first, up to the last paired batch; the first
+    batch's commit time; the last paired batch's commit time).
 
     Rows committed after the last paired row are the orphans' grace-period tail."""
     with engine.connect() as connection:
         stored = connection.execute(text("SELECT request_id, stored_at FROM comparisons")).all()
+    first = min(at for _, at in stored)
     last = max(at for rid, at in stored if rid in paired)
-    return sum(1 for _, at in stored if at <= last), min(at for _, at in stored), last
+    return sum(1 for _, at in stored if first < at <= last), first, last
 
 
 def _profile(pid: int, out: str) -> subprocess.Popen[bytes] | None:
@@ -182,20 +158,13 @@ def _profile(pid: int, out: str) -> subprocess.Popen[bytes] | None:
 class _WorkerRun:
     """Seconds since the worker process started, and rows, of one throughput run."""
 
-    first_verdict_s: float
-    last_verdict_s: float
     first_row_s: float
     last_row_s: float
     rows: int
-    verdicts: int
 
     @property
     def pairs_per_s(self) -> float:
-        return self.rows / (self.last_row_s - self.first_verdict_s)
-
-    @property
-    def join_pairs_per_s(self) -> float:
-        return self.verdicts / (self.last_verdict_s - self.first_verdict_s)
+        return self.rows / (self.last_row_s - self.first_row_s)
 
 
 def _run_worker(
@@ -218,15 +187,10 @@ def _run_worker(
                 spy.wait(60)
     rows, first_row, last_row = _commit_times(engine, paired)
     engine.dispose()
-    comparisons = topic.rsplit(".", 1)[0] + ".comparisons"
-    first_verdict, last_verdict = asyncio.run(_verdict_times(bootstrap, comparisons, expected))
     return _WorkerRun(
-        first_verdict_s=first_verdict - started,
-        last_verdict_s=last_verdict - started,
         first_row_s=first_row.timestamp() - started,
         last_row_s=last_row.timestamp() - started,
         rows=rows,
-        verdicts=expected,
     )
 
 
@@ -270,10 +234,7 @@ def main() -> None:
         records_rate = worker.pairs_per_s * records / requests
         print(f"pipeline_pairs_per_s: {worker.pairs_per_s:.0f}")
         print(f"pipeline_records_per_s: {records_rate:.0f}")
-        print(f"pipeline_join_stage_pairs_per_s: {worker.join_pairs_per_s:.0f}")
-        print(f"pipeline_startup_to_first_verdict_s: {worker.first_verdict_s:.1f}")
         print(f"pipeline_first_row_s: {worker.first_row_s:.1f}")
-        print(f"pipeline_last_verdict_s: {worker.last_verdict_s:.1f}")
         print(f"pipeline_last_paired_row_s: {worker.last_row_s:.1f}")
         print(f"pipeline_vs_faust_noop: {records_rate / noop_rate:.3f}")
         print(f"pipeline_vs_aiokafka: {records_rate / aiokafka_rate:.4f}", flush=True)
