@@ -1,7 +1,7 @@
 """The worker end to end on real Kafka and PostgreSQL, against two consumers that do nothing.
 
 Starts a local broker and PostgreSQL server (the `services` package), generates
-`BENCH_PAIRS` synthetic requests (default 10,000; `streams.synthetic.generate`,
+`BENCH_PAIRS` synthetic requests (default 30,000, long enough for a steady rate; `streams.synthetic.generate`,
 its default mix: ~5% orphans with one side only, ~3% of sides published twice,
 so about 1.9 records per request) and publishes them to a fresh topic of 4
 partitions. Then, over the very same records, in this order:
@@ -76,7 +76,7 @@ PARTITIONS = 4
 
 
 def _pairs() -> int:
-    return int(os.environ.get("BENCH_PAIRS", "10000"))
+    return int(os.environ.get("BENCH_PAIRS", "30000"))
 
 
 async def _publish(bootstrap: str, topic: str, exchanges: Sequence[Exchange]) -> None:
