@@ -44,7 +44,7 @@ class Outbox:
 
     def __init__(
         self,
-        write: Callable[[Sequence[Result]], int],
+        write: Callable[[Sequence[Result]], object],
         release: Callable[[list[Any]], object],
         *,
         batch_size: int,
@@ -63,7 +63,6 @@ class Outbox:
         self._oldest: float | None = None
         self._lock = asyncio.Lock()
         self._in_flight: asyncio.Future[None] | None = None
-        self.stored = 0
 
     async def add(self, results: Iterable[Result], release: Iterable[Any]) -> None:
         """Queue verdicts and the events to ack once they are stored."""
@@ -72,18 +71,18 @@ class Outbox:
         if self._oldest is None and (self._results or self._events):
             self._oldest = time.monotonic()
         if len(self._results) >= self.batch_size:
-            await self.flush(wait=False)
+            await self.flush()
 
     async def flush_if_due(self) -> None:
         """Hand over a batch that has waited `max_wait_s` (called by a timer)."""
         if self._oldest is not None and time.monotonic() - self._oldest >= self.max_wait_s:
-            await self.flush(wait=False)
+            await self.flush()
 
-    async def flush(self, *, wait: bool = True) -> None:
-        """Hand the current batch to the writer; with `wait`, until it is delivered.
+    async def flush(self) -> None:
+        """Hand the current batch to the writer, once the batch in flight is delivered.
 
-        Waits first for the batch already in flight, so batches are delivered,
-        and their events released, in the order they were filled.
+        Batches are thus delivered, and their events released, in the order they
+        were filled; `settle` waits for the last one.
         """
         async with self._lock:
             if self._in_flight is not None:
@@ -93,9 +92,6 @@ class Outbox:
             self._results, self._events, self._oldest = [], [], None
             if results or events:
                 self._in_flight = asyncio.ensure_future(self._deliver(results, events))
-            in_flight = self._in_flight
-        if wait and in_flight is not None:
-            await in_flight
 
     async def settle(self) -> None:
         """Wait for the batch in flight, if any, without handing over another."""
@@ -106,16 +102,17 @@ class Outbox:
 
     async def _deliver(self, results: list[Result], events: list[Any]) -> None:
         if results:
-            self.stored += await self._store(results)
+            await self._store(results)
             if self._publish is not None:
                 await self._publish(results)
         self._release(events)
 
-    async def _store(self, results: list[Result]) -> int:
+    async def _store(self, results: list[Result]) -> None:
         delay, waited = 0.2, 0.0
         while True:
             try:
-                return await asyncio.to_thread(self._write, results)
+                await asyncio.to_thread(self._write, results)
+                return
             except storage.StoreUnavailable as error:
                 if waited >= self.retry_limit_s:
                     log.critical("database unreachable for %.0fs, exiting: %s", waited, error)
