@@ -85,9 +85,7 @@ class Outbox:
         were filled; `settle` waits for the last one.
         """
         async with self._lock:
-            if self._in_flight is not None:
-                await self._in_flight
-                self._in_flight = None
+            await self._land()
             results, events = self._results, self._events
             self._results, self._events, self._oldest = [], [], None
             if results or events:
@@ -96,9 +94,12 @@ class Outbox:
     async def settle(self) -> None:
         """Wait for the batch in flight, if any, without handing over another."""
         async with self._lock:
-            if self._in_flight is not None:
-                await self._in_flight
-                self._in_flight = None
+            await self._land()
+
+    async def _land(self) -> None:
+        if self._in_flight is not None:
+            await self._in_flight
+            self._in_flight = None
 
     async def _deliver(self, results: list[Result], events: list[Any]) -> None:
         if results:
