@@ -1,9 +1,10 @@
 """Turning a response body into something comparable.
 
-JSON bodies are parsed with orjson. orjson reads an integer past 64 bits as a
-float and refuses NaN, Infinity and numbers past a double's range, so a body
-with a run of 19 or more digits, or one orjson refuses, is parsed again with
-the standard library, which keeps integers exact. A body that is not JSON is
+JSON bodies are parsed with msgspec, which keeps integers of any size exact
+(orjson, a little faster, reads an integer past 64 bits as a float, and finding
+such integers first cost more than it saved). msgspec refuses NaN, Infinity and
+numbers past a double's range, so a body it refuses is parsed again with the
+standard library before it is called not JSON. A body that is not JSON is
 compared as text (whitespace folded unless the rules say `exact`) or, when it is
 not UTF-8 or its content type says binary, by SHA-256 digest.
 
@@ -16,7 +17,7 @@ Hostile or odd bodies, decided once here so every path agrees:
 - `NaN`, `Infinity`, `-Infinity` are not JSON (RFC 8259), but Python backends
   emit them by default, so they are read by value: NaN equals NaN, and a NaN
   meeting `null` or a number is a difference at its path.
-- Duplicate member names: the last one wins, as in orjson, the standard library,
+- Duplicate member names: the last one wins, as in msgspec, the standard library,
   Go's encoding/json and JavaScript's JSON.parse, so the document compared is the
   one clients of either backend would see.
 - A string escape holding a lone surrogate (``"\\ud800"``) parses, but no UTF-8
@@ -37,7 +38,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import orjson
+import msgspec
 
 from comparator.rules import WhitespaceMode
 
@@ -45,13 +46,7 @@ BodyForm = Literal["json", "text", "binary", "empty", "unparseable"]
 """What a body turned out to be: a JSON document; text; bytes known only by
 digest; nothing; or text that was declared JSON but does not parse."""
 
-# Digits become "0" and everything else ".", so a long number is a run of
-# zeros; the needle ends in "." because a needle ending in the haystack's
-# commonest byte makes bytes.find crawl.
-_DIGITS = bytes.maketrans(
-    bytes(range(256)), bytes(0x30 if 0x30 <= c <= 0x39 else 0x2E for c in range(256))
-)
-_LONG_RUN = b"0" * 19
+_decode = msgspec.json.Decoder().decode
 # A \u escape of a UTF-16 surrogate (D800-DFFF), in either case.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _BINARY_TYPES = ("image/", "audio/", "video/", "font/")
@@ -88,12 +83,10 @@ def loads(data: bytes) -> tuple[bool, Any]:
 
     See the module docstring for NaN, duplicate names, surrogates and depth.
     """
-    shape = data.translate(_DIGITS)
-    if shape.find(_LONG_RUN + b".") < 0 and not shape.endswith(_LONG_RUN):
-        try:
-            return True, orjson.loads(data)
-        except orjson.JSONDecodeError:
-            pass
+    try:
+        return True, _decode(data)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        pass
     try:
         # Decoded strictly first: given bytes, the standard library would
         # accept UTF-8-encoded surrogates ("surrogatepass").

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import re
 from typing import Any
 
 import orjson
@@ -87,18 +86,23 @@ def emit(out: Found, node: Node, kind: Kind, a: Any, b: Any) -> None:
     out.append((Difference(ptr, kind, a, b), tpl))
 
 
-_INTEGRAL_FLOAT = re.compile(rb"\.0(?=[,\]}]|\Z)")
+# Every byte a JSON number can be spelled with. Deleting them makes a number
+# vanish and leaves a boolean as "tru" or "fals".
+_NUMBER_BYTES = b"0123456789.+-eE"
 
 
 def dumps_equal(a: Any, b: Any, same_order_likely: bool = True) -> bool:
     """For `a == b` already true: whether they are also equal with booleans kept apart.
 
-    Two `==`-equal values serialise alike unless their members are in another
-    order, or their numbers or booleans are spelled differently. Serialised with
-    sorted keys and an integral float's `.0` dropped, they differ only where a
-    boolean met a number. Strings are the same on both sides, so dropping `.0`
-    inside one cannot make unequal texts equal. False means "not shown equal"
-    (the caller then looks closer), never "unequal". `same_order_likely` tries the
+    Serialised with sorted keys, two `==`-equal values have the same text but at
+    their scalar leaves, where a number may be spelled otherwise (`1`, `1.0`) or
+    a boolean may stand where the other side has a number `==` to it. With every
+    number byte deleted, finite numbers vanish and booleans stay as `tru` / `fals`; the
+    strings are the same on both sides, so they change alike. At the first leaf
+    where a boolean meets a number, one text goes on with `t` or `f` and the
+    other with the `,` `]` or `}` that follows every value: the texts differ
+    exactly when a boolean meets a number. False means "not shown equal" (the
+    caller then looks closer), never "unequal". `same_order_likely` tries the
     cheaper unsorted serialisation first.
     """
     try:
@@ -114,7 +118,7 @@ def dumps_equal(a: Any, b: Any, same_order_likely: bool = True) -> bool:
             return False
     except RecursionError:
         return False
-    return ta == tb or _INTEGRAL_FLOAT.sub(b"", ta) == _INTEGRAL_FLOAT.sub(b"", tb)
+    return ta == tb or ta.translate(None, _NUMBER_BYTES) == tb.translate(None, _NUMBER_BYTES)
 
 
 def _key(x: Any) -> Any:
