@@ -29,6 +29,7 @@ from deepdiff import DeepDiff
 from comparator import Observation, RuleSet, compare
 
 SIZES = {"1k": 1024, "4k": 4096, "20k": 20 * 1024}
+BATCH_SECONDS = 0.1
 
 
 def _item(rng: random.Random, i: int) -> dict[str, Any]:
@@ -85,18 +86,26 @@ def pairs() -> dict[str, tuple[bytes, bytes]]:
     return made
 
 
-def per_call(fn: Callable[[], object], budget: float = 0.25, repeats: int = 5) -> float:
-    """Best-of-`repeats` seconds per call, each repeat running about `budget` seconds."""
-    start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-7)
-    n = max(1, int(budget / once))
-    best = float("inf")
-    for _ in range(repeats):
+def best_times(fns: dict[str, Callable[[], object]], rounds: int = 7) -> dict[str, float]:
+    """Best seconds per call of each contender over `rounds` rounds.
+
+    The contenders take turns within each round (a batch of about
+    `BATCH_SECONDS` each), so a slow spell of a shared machine falls on all of
+    them alike instead of on whichever happened to be timed then.
+    """
+    batch: dict[str, int] = {}
+    for name, fn in fns.items():
         start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - start) / n)
+        fn()
+        once = max(time.perf_counter() - start, 1e-7)
+        batch[name] = max(1, int(BATCH_SECONDS / once))
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(batch[name]):
+                fn()
+            best[name] = min(best[name], (time.perf_counter() - start) / batch[name])
     return best
 
 
@@ -128,11 +137,9 @@ def contenders(a: bytes, b: bytes) -> dict[str, Callable[[], object]]:
 def main() -> None:
     ratios: list[str] = []
     for name, (a, b) in pairs().items():
-        times = {}
-        for contender, fn in contenders(a, b).items():
-            slow = contender == "deepdiff"
-            times[contender] = per_call(fn, budget=1.0 if slow else 0.25, repeats=3 if slow else 5)
-            print(f"{contender}_{name}_us: {times[contender] * 1e6:.1f}", flush=True)
+        times = best_times(contenders(a, b))
+        for contender, seconds in times.items():
+            print(f"{contender}_{name}_us: {seconds * 1e6:.1f}", flush=True)
         print(f"body_bytes_{name}: {len(a)}/{len(b)}")
         mine = times["comparator"]
         ratios.append(f"comparator_vs_deepdiff_{name}: {times['deepdiff'] / mine:.0f}x")

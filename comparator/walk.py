@@ -54,13 +54,14 @@ def located(node: Node) -> tuple[str, str]:
     tpl: list[str] = []
     while node is not None:
         node, seg = node
-        if type(seg) is int:
+        if isinstance(seg, int):
             ptr.append(str(seg))
             tpl.append("[*]")
         else:
-            text = escape(seg)
-            ptr.append(text)
-            tpl.append(text)
+            if "~" in seg or "/" in seg:
+                seg = escape(seg)
+            ptr.append(seg)
+            tpl.append(seg)
     if not ptr:
         return "", ""
     ptr.reverse()
@@ -198,8 +199,8 @@ class Walker:
         self.out = out
         # Masked mode (strict only): children are compared with plain `==`, and
         # each visited container is kept with its differing children blanked
-        # (or, for objects whose members differ, as the list of its equal shared
-        # members), to be confirmed strictly in one go when the walk ends.
+        # and its one-sided members dropped, to be confirmed strictly in one go
+        # when the walk ends.
         self.masks_a: list[Any] | None = [] if masked else None
         self.masks_b: list[Any] | None = [] if masked else None
         # Whether plain `==` decides which children differ.
@@ -231,8 +232,11 @@ class Walker:
         return [t for t in triples if t[2] in seen or not _same_strict(t[0], t[1])]
 
     def _push(self, stack: list[Any], node: Node, state: State, todo: list[Triple]) -> None:
-        for va, vb, seg in reversed(todo):
-            stack.append((va, vb, (node, seg), self.rules.step(state, seg) if state else state))
+        if not state:  # no path rule reaches below here
+            stack.extend([(va, vb, (node, seg), state) for va, vb, seg in reversed(todo)])
+            return
+        step = self.rules.step
+        stack.extend([(va, vb, (node, seg), step(state, seg)) for va, vb, seg in reversed(todo)])
 
     def run(self, a: Any, b: Any, node: Node, state: State) -> None:
         rules = self.rules
@@ -268,45 +272,31 @@ class Walker:
     def _object(
         self, a: dict[str, Any], b: dict[str, Any], node: Node, state: State, stack: list[Any]
     ) -> None:
-        if self.plain and len(a) == len(b) and a.keys() == b.keys():
-            # The usual object: same members, a few of them changed.
-            todo: list[Triple] = [(va, b[k], k) for k, va in a.items() if va != b[k]]
+        if self.plain:
+            extra_a: list[str] = []
+            extra_b: list[str] = []
+            if len(a) == len(b) and a.keys() == b.keys():
+                # The usual object: same members, a few of them changed.
+                todo: list[Triple] = [(va, b[k], k) for k, va in a.items() if va != b[k]]
+            else:
+                todo = [(va, b[k], k) for k, va in a.items() if k in b and va != b[k]]
+                extra_a = [k for k in a if k not in b]
+                extra_b = [k for k in b if k not in a]
             if self.masks_a is not None and self.masks_b is not None:
+                # The shared members, the differing ones blanked.
                 fa, fb = dict(a), dict(b)
+                for k in extra_a:
+                    del fa[k]
+                for k in extra_b:
+                    del fb[k]
                 for t in todo:
                     fa[t[2]] = fb[t[2]] = None  # type: ignore[index]
                 self.masks_a.append(fa)
                 self.masks_b.append(fb)
-            self._push(stack, node, state, todo)
-            return
-        if self.plain:
-            # Members added or missing: one pass over each side. (Masks exist
-            # only in plain walks.)
-            todo = []
-            shared = 0
-            # With masks, the equal shared members are kept in `a`'s order on
-            # both sides, so the two masks line up whatever each side's order.
-            masked = self.masks_a is not None
-            same_a: list[Any] = []
-            same_b: list[Any] = []
-            for k, va in a.items():
-                if k in b:
-                    shared += 1
-                    vb = b[k]
-                    if va != vb:
-                        todo.append((va, vb, k))
-                    elif masked:
-                        same_a.append(va)
-                        same_b.append(vb)
-                else:
-                    self._one_sided(Kind.FIELD_MISSING, va, node, k, state)
-            if shared < len(b):
-                for k, vb in b.items():
-                    if k not in a:
-                        self._one_sided(Kind.FIELD_ADDED, vb, node, k, state)
-            if self.masks_a is not None and self.masks_b is not None:
-                self.masks_a.append(same_a)
-                self.masks_b.append(same_b)
+            for k in extra_a:
+                self._one_sided(Kind.FIELD_MISSING, a[k], node, k, state)
+            for k in extra_b:
+                self._one_sided(Kind.FIELD_ADDED, b[k], node, k, state)
             self._push(stack, node, state, todo)
             return
         # Deep or strict-unmasked walks judge the shared members one by one.
