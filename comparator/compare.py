@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from comparator.body import Body, loads, media_type, parse_body, shown
@@ -49,6 +50,8 @@ def compare(
             )
         _headers(primary.headers, candidate.headers, compiled, found)
         _bodies(primary, candidate, ct_a, ct_b, compiled, found)
+        if compiled.redacting:
+            _mark_redacted(found, compiled)
         tolerated = Kind.NUMERIC_TOLERANCE
         mismatch = any(d.kind is not tolerated for d, _ in found)
         verdict = Verdict.MISMATCH if mismatch else Verdict.MATCH
@@ -79,6 +82,13 @@ def _headers(
         if va != vb and (va is None or vb is None or va.strip() != vb.strip()):
             path = f"header:{name}"
             found.append((Difference(path, Kind.HEADER, va, vb), path))
+
+
+def _mark_redacted(found: Found, rules: EndpointRules) -> None:
+    for i, (d, template) in enumerate(found):
+        in_body = d.path == "" or d.path.startswith("/")
+        if in_body and rules.redacts(d.path, template):
+            found[i] = (replace(d, redact=True), template)
 
 
 def _side_digest(obs: Observation) -> str | None:

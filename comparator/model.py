@@ -84,13 +84,16 @@ class Difference:
     `path` is an RFC 6901 JSON Pointer into the body (`""` is the whole body),
     or `status`, `content_type`, or `header:<name>`. `primary` and `candidate`
     are JSON-compatible values; a side where the value is absent holds None and
-    the kind (field_missing / field_added) says so.
+    the kind (field_missing / field_added) says so. `redact` is set when a
+    `redact` rule covers the path: the values were compared, but whatever stores
+    or publishes the difference keeps a keyed hash of them instead.
     """
 
     path: str
     kind: Kind
     primary: Any = None
     candidate: Any = None
+    redact: bool = False
 
 
 @dataclass(frozen=True, slots=True)

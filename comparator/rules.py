@@ -20,6 +20,7 @@ from typing import Literal
 import orjson
 
 from comparator.globs import PathAutomaton, State, endpoint_pattern, parse_path_glob
+from comparator.paths import INDEX_TEMPLATE, unescape
 
 ArrayMode = Literal["ordered", "unordered", "keyed"]
 """How two arrays at a path are paired: index by index (`ordered`, the default);
@@ -74,6 +75,7 @@ class PathRule:
     relative: float | None = None
     normalise: tuple[Normaliser, ...] | None = None
     timestamp_tolerance: float | None = None
+    redact: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,7 @@ class NodeRule:
     relative: float = 0.0
     normalise: tuple[Normaliser, ...] = ()
     timestamp_tolerance: float = 0.0
+    redact: bool = False
 
     @property
     def has_tolerance(self) -> bool:
@@ -129,6 +132,7 @@ class EndpointRules:
         "graphql",
         "graphql_messages",
         "headers",
+        "redacting",
         "whitespace",
     )
 
@@ -151,6 +155,7 @@ class EndpointRules:
         self._rules = tuple(paths)
         self._automaton = PathAutomaton([parse_path_glob(r.path) for r in paths]) if paths else None
         self._node_cache: dict[tuple[int, ...], NodeRule | None] = {}
+        self.redacting: bool = any(r.redact for r in paths)
 
     def root(self) -> State:
         """The automaton state at the document root (empty when there are no path rules)."""
@@ -171,6 +176,28 @@ class EndpointRules:
         if accepted not in self._node_cache:
             self._node_cache[accepted] = _resolve([self._rules[i] for i in accepted])
         return self._node_cache[accepted]
+
+    def redacts(self, path: str, template: str) -> bool:
+        """Whether a `redact` rule covers the body node at `path` or an ancestor of it.
+
+        `path` is the node's RFC 6901 pointer and `template` the same with array
+        indices folded to `[*]`, which tells an index from a member named "0".
+        """
+        if not self.redacting:
+            return False
+        state = self.root()
+        for token, shape in zip(path.split("/")[1:], template.split("/")[1:], strict=True):
+            if self._redacted_at(state):
+                return True
+            index = shape == INDEX_TEMPLATE and token.isdigit()
+            state = self.step(state, int(token) if index else unescape(token))
+            if not state:
+                return False
+        return self._redacted_at(state)
+
+    def _redacted_at(self, state: State) -> bool:
+        rule = self.rule(state)
+        return rule is not None and rule.redact
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,16 +256,26 @@ def _version(base: Section, endpoints: tuple[tuple[str, Section], ...]) -> str:
     resolved = EndpointRules([base])
     canonical = {
         "default": {
-            **asdict(base),
+            **_canonical(base),
             "headers": sorted(resolved.headers),
             "graphql": resolved.graphql,
             "graphql_messages": resolved.graphql_messages,
             "whitespace": resolved.whitespace,
         },
-        "endpoints": [[glob, asdict(section)] for glob, section in endpoints],
+        "endpoints": [[glob, _canonical(section)] for glob, section in endpoints],
     }
     raw = orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(raw).hexdigest()[:12]
+
+
+def _canonical(section: Section) -> dict[str, object]:
+    # `redact` came after the first rule files: leaving it out where unsaid
+    # keeps their versions, and so their stored results, as they were.
+    out = asdict(section)
+    out["paths"] = [
+        {k: v for k, v in rule.items() if k != "redact" or v is not None} for rule in out["paths"]
+    ]
+    return out
 
 
 _DEFAULT = RuleSet.build(Section())

@@ -74,6 +74,7 @@ _PATH_KEYS = (
     "tolerance",
     "normalise",
     "timestamp_tolerance",
+    "redact",
 )
 
 
@@ -225,7 +226,16 @@ class _Reader:
                 m["timestamp_tolerance"], lines["timestamp_tolerance"], "'timestamp_tolerance'"
             )
         return PathRule(
-            glob, ignore, ignore_if, array, match_by, absolute, relative, normalise, ts_tol
+            glob,
+            ignore,
+            ignore_if,
+            array,
+            match_by,
+            absolute,
+            relative,
+            normalise,
+            ts_tol,
+            self.boolean(m, "redact"),
         )
 
 

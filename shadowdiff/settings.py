@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The defaults match docker-compose.yml, so a Docker user needs no variables.
@@ -46,6 +46,17 @@ class Settings(BaseSettings):
         description="response bodies larger than this are compared by SHA-256 digest only",
     )
     worker_id: str = "shadowdiff"
+    shadowdiff_redaction_key: SecretStr | None = Field(
+        None,
+        description="key of the hash that stands in for secrets in stored and published "
+        "differences; a public development key if unset",
+    )
+
+    @property
+    def redaction_secret(self) -> str | None:
+        """The redaction key's text (None when unset or empty: the development key)."""
+        key = self.shadowdiff_redaction_key
+        return (key.get_secret_value() or None) if key is not None else None
 
     @property
     def kafka_brokers(self) -> list[str]:

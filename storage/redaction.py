@@ -1,18 +1,23 @@
 """Keeping secrets out of the store.
 
-Difference values at credential-bearing header paths are replaced by a keyed
-hash before they are written: two equal secrets still store equal markers (so
-"the candidate drops the session cookie" stays visible) while the secret itself,
-or a dictionary attack on it without the key, is not recoverable.
+Difference values at credential-bearing header paths, and at body paths a
+`redact` rule covers (the comparator marks those differences), are replaced by a
+keyed hash before they are written or published: two equal secrets still give
+equal markers (so "the candidate drops the session cookie" stays visible) while
+the secret itself, or a dictionary attack on it without the key, is not
+recoverable.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import replace
 from typing import Any
 
 import orjson
+
+from comparator import Difference, Result
 
 DEFAULT_REDACTION_KEY = b"shadowdiff-default-redaction-key"
 """A placeholder key for development. Set SHADOWDIFF_REDACTION_KEY in production:
@@ -35,6 +40,11 @@ def is_secret_path(path: str) -> bool:
     return path.lower() in SECRET_PATHS
 
 
+def is_secret(difference: Difference) -> bool:
+    """Whether `difference`'s values must be kept only as markers."""
+    return difference.redact or is_secret_path(difference.path)
+
+
 class Redactor:
     """Replaces values at secret paths with `redacted:hmac-sha256:<16 hex>`.
 
@@ -45,7 +55,9 @@ class Redactor:
 
     __slots__ = ("_key",)
 
-    def __init__(self, key: bytes | str = DEFAULT_REDACTION_KEY) -> None:
+    def __init__(self, key: bytes | str | None = None) -> None:
+        if key is None:
+            key = DEFAULT_REDACTION_KEY
         self._key = key.encode() if isinstance(key, str) else key
         if not self._key:
             raise ValueError("the redaction key must not be empty")
@@ -55,8 +67,24 @@ class Redactor:
         digest = hmac.new(self._key, canonical, hashlib.sha256).hexdigest()
         return MARKER_PREFIX + digest[:16]
 
-    def value(self, path: str, value: Any) -> Any:
-        """`value` itself, or its marker when `path` is a secret path."""
-        if value is None or not is_secret_path(path):
-            return value
-        return self.marker(value)
+    def values(self, difference: Difference) -> tuple[Any, Any]:
+        """(primary, candidate) as they may be kept: markers for a secret."""
+        if not is_secret(difference):
+            return difference.primary, difference.candidate
+        return self._marked(difference.primary), self._marked(difference.candidate)
+
+    def result(self, result: Result) -> Result:
+        """`result` with the values of its secret differences replaced by markers."""
+        differences = result.comparison.differences
+        if not any(map(is_secret, differences)):
+            return result
+        kept = tuple(
+            replace(d, primary=self._marked(d.primary), candidate=self._marked(d.candidate))
+            if is_secret(d)
+            else d
+            for d in differences
+        )
+        return replace(result, comparison=replace(result.comparison, differences=kept))
+
+    def _marked(self, value: Any) -> Any:
+        return None if value is None else self.marker(value)

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from comparator.model import Result
-from storage.redaction import Redactor, is_secret_path
+from storage.redaction import Redactor
 
 COMPARISON_COLUMNS: tuple[str, ...] = (
     "run_id",
@@ -103,18 +103,12 @@ def difference_rows(
     for result in results:
         request_id = result.request_id
         for seq, difference in enumerate(result.comparison.differences):
-            path = difference.path
-            primary, candidate = difference.primary, difference.candidate
-            # Checking the path once per difference (not once per value) keeps
-            # the common, non-secret case to a set lookup.
-            if is_secret_path(path):
-                primary = redactor.value(path, primary)
-                candidate = redactor.value(path, candidate)
+            primary, candidate = redactor.values(difference)
             yield (
                 run_id,
                 request_id,
                 seq,
-                path,
+                difference.path,
                 difference.kind.value,
                 encode_value(primary),
                 encode_value(candidate),

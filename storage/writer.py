@@ -23,7 +23,7 @@ from comparator.model import Result
 from storage import bulk, pg_copy
 from storage.engine import guard
 from storage.models import LIVE_RUN, RunKind, runs
-from storage.redaction import DEFAULT_REDACTION_KEY, Redactor
+from storage.redaction import Redactor
 from storage.rows import encode_value, first_per_request
 from storage.writer_sql import insert
 
@@ -80,7 +80,7 @@ class ResultWriter:
         note: str | None = None,
         source_from: datetime | None = None,
         source_until: datetime | None = None,
-        redaction_key: bytes | str = DEFAULT_REDACTION_KEY,
+        redaction_key: bytes | str | None = None,
         examples_per_signature: int = 3,
         clock: Clock = _now,
     ) -> None:

@@ -68,6 +68,8 @@ class WorkerConfig:
     max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES
     datadir: Path = field(default_factory=lambda: Path(".cache/worker"))
     run_id: str = storage.writer.LIVE_RUN
+    redaction_key: str | None = None
+    """Key of the hash standing in for secrets; None: the public development key."""
 
 
 def build_app(config: WorkerConfig) -> faust.App:
@@ -92,7 +94,15 @@ def build_app(config: WorkerConfig) -> faust.App:
     exchanges = app.topic(config.exchanges_topic, partitions=config.partitions, **raw)
     dead = DeadLetters(app.topic(config.deadletter_topic, partitions=1, **raw))
     engine = storage.connect(config.database_url)
-    writer = storage.ResultWriter(engine, config.run_id, config.rules.version, kind="live")
+    writer = storage.ResultWriter(
+        engine,
+        config.run_id,
+        config.rules.version,
+        kind="live",
+        redaction_key=config.redaction_key,
+    )
+    # The topic is kept like the database: no secret value reaches either.
+    redactor = storage.Redactor(config.redaction_key)
 
     async def publish(results: Sequence[Result]) -> None:
         # Straight to the producer: the bytes are final, and Faust's Topic.send
@@ -101,7 +111,8 @@ def build_app(config: WorkerConfig) -> faust.App:
         send = app.producer.send
         for result in results:
             key = result.request_id.encode()
-            await send(config.comparisons_topic, key, encode_result(result), None, None, None)
+            value = encode_result(redactor.result(result))
+            await send(config.comparisons_topic, key, value, None, None, None)
 
     ledger = AckLedger()
     outbox = Outbox(

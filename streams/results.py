@@ -40,7 +40,9 @@ def decode_result(data: bytes) -> Result:
         comparison=Comparison(
             verdict=Verdict(comparison["verdict"]),
             differences=tuple(
-                Difference(d["path"], Kind(d["kind"]), d["primary"], d["candidate"])
+                Difference(
+                    d["path"], Kind(d["kind"]), d["primary"], d["candidate"], d.get("redact", False)
+                )
                 for d in comparison["differences"]
             ),
             rules_version=comparison["rules_version"],

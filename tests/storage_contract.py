@@ -346,6 +346,26 @@ class StoreContract:
         assert cookie[0] == cookie[1]  # equal secrets stay comparable
         assert values["header:x-trace"] == ("t-1", "t-2")
 
+    def test_body_values_a_redact_rule_covers_never_reach_the_store(
+        self, engine: sa.Engine
+    ) -> None:
+        card = Difference(
+            "/payment/card", Kind.VALUE_CHANGED, "4111-1111", "4242-4242", redact=True
+        )
+        total = Difference("/payment/total", Kind.VALUE_CHANGED, 5, 6)
+        writer = storage.ResultWriter(engine, rules_version=RULES, redaction_key=b"k1")
+        writer.write([make_result("r1", differences=[card, total])])
+
+        detail = storage.comparison_detail(engine, "r1")
+        assert detail is not None
+        values = {d.path: (d.primary, d.candidate) for d in detail.differences}
+        redactor = Redactor(b"k1")
+        assert values["/payment/card"] == (
+            redactor.marker("4111-1111"),
+            redactor.marker("4242-4242"),
+        )
+        assert values["/payment/total"] == (5, 6)
+
     # -- queries -----------------------------------------------------------
 
     def test_report_numbers_on_a_known_data_set(self, engine: sa.Engine) -> None:

@@ -13,6 +13,7 @@ from click._termui_impl import ProgressBar
 import storage
 from shadowdiff.commands.mismatches import format_report
 from shadowdiff.rules import resolve_rules, rules_option
+from shadowdiff.settings import Settings
 from streams.capture import CaptureError, read_capture
 from streams.pipeline import run_pipeline
 
@@ -77,7 +78,12 @@ def command(
     engine = storage.connect(db_url)
     try:
         storage.upgrade(engine)
-        writer = storage.ResultWriter(engine, rules_version=rules.version, kind="live")
+        writer = storage.ResultWriter(
+            engine,
+            rules_version=rules.version,
+            kind="live",
+            redaction_key=Settings().redaction_secret,
+        )
         started = time.perf_counter()
         bar: ProgressBar[int] = click.progressbar(
             length=_records_in(capture), label="judging", file=click.get_text_stream("stderr")

@@ -119,6 +119,7 @@ def command(
         max_body_bytes=settings.max_body_bytes,
         max_record_bytes=settings.max_record_bytes,
         datadir=Path(tempfile.gettempdir()) / f"shadowdiff-worker-{settings.worker_id}",
+        redaction_key=settings.redaction_secret,
     )
     click.echo(
         f"worker {config.app_id}: {config.exchanges_topic} ({config.partitions} partitions) on "
@@ -126,6 +127,12 @@ def command(
         f"rules {rules.version}, grace {config.grace.total_seconds():g}s",
         err=True,
     )
+    if settings.redaction_secret is None:
+        click.echo(
+            "warning: SHADOWDIFF_REDACTION_KEY is not set; secrets are hashed with the public "
+            "development key, which lets anyone test guesses against them",
+            err=True,
+        )
     _run(config, loglevel)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.redaction import Redactor
 from streams.capture import read_capture
 from streams.synthetic import generate
 
@@ -18,13 +20,14 @@ SAMPLE = REPO / "streams" / "samples" / "capture.jsonl"
 SAMPLE_RULES = REPO / "streams" / "samples" / "rules.yaml"
 
 
-def shadowdiff(*args: str, cwd: Path) -> str:
+def shadowdiff(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "shadowdiff", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
+        env=None if env is None else {**os.environ, **env},
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -90,3 +93,33 @@ def test_rules_quiet_the_volatile_fields_of_the_sample(tmp_path: Path) -> None:
         if f.endpoint == attempt["endpoint"] and f.expected == "mismatch" and not f.volatile
     ]
     assert attempt["mismatches"] == len(real)
+
+
+def test_redacted_paths_are_stored_as_hashes_under_the_configured_key(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        'endpoints:\n  "POST /exercises/{id}/attempt":\n    paths:\n'
+        "      /attempt_id: {redact: true}\n"
+    )
+    db = "sqlite:///redacted.sqlite"
+    key = {"SHADOWDIFF_REDACTION_KEY": "test-key"}
+    shadowdiff("demo", "--rules", str(rules), "--db", db, cwd=tmp_path, env=key)
+    report = json.loads(shadowdiff("mismatches", "--json", "--db", db, cwd=tmp_path))
+    attempt = next(
+        r for r in report["endpoints"] if r["endpoint"] == "POST /exercises/{id}/attempt"
+    )
+    assert "/attempt_id" in {p["path"] for p in attempt["top_paths"]}
+    shown_all = [
+        json.loads(shadowdiff("show", example, "--json", "--db", db, cwd=tmp_path))
+        for example in attempt["examples"]
+    ]
+    shown, stored = next(
+        (s, d) for s in shown_all for d in s["differences"] if d["path"] == "/attempt_id"
+    )
+    primary = next(
+        e
+        for e in read_capture(SAMPLE)
+        if e.request_id == shown["request_id"] and e.side == "primary"
+    )
+    original = json.loads(primary.response_body)["attempt_id"]
+    assert stored["primary"] == Redactor(b"test-key").marker(original)

@@ -267,3 +267,53 @@ def test_graphql_mode_on_for_any_object() -> None:
     b = obs({"data": None, "other": 2})
     assert kinds(compare(a, b, rules)) == {("/data", K.GRAPHQL_NULL_DATA)}
     assert ("/data/a", K.FIELD_MISSING) not in kinds(compare(a, b, rules))
+
+
+REDACTING = parse_rules(
+    """
+default:
+  paths:
+    /payment/card: {redact: true}
+    /people[*]/ssn: {redact: true}
+"""
+)
+
+
+def test_redact_marks_the_node_and_everything_below_it() -> None:
+    a = {"payment": {"card": {"number": "4111", "cvc": "123"}, "total": 5}, "people": []}
+    b = {"payment": {"card": {"number": "4242", "cvc": "999"}, "total": 6}, "people": []}
+    result = compare(obs(a), obs(b), REDACTING)
+    marked = {d.path: d.redact for d in result.differences}
+    assert marked == {
+        "/payment/card/number": True,
+        "/payment/card/cvc": True,
+        "/payment/total": False,
+    }
+    # The values are still there to judge by; only storage and the topic hide them.
+    assert result.verdict is Verdict.MISMATCH
+
+
+def test_redact_tells_an_array_index_from_a_member_named_like_one() -> None:
+    a = {"people": [{"ssn": "1"}], "0": {"ssn": "1"}}
+    b = {"people": [{"ssn": "2"}], "0": {"ssn": "2"}}
+    result = compare(obs(a), obs(b), REDACTING)
+    assert {d.path: d.redact for d in result.differences} == {
+        "/people/0/ssn": True,
+        "/0/ssn": False,
+    }
+
+
+def test_redact_covers_members_only_one_side_has() -> None:
+    result = compare(obs({"payment": {}}), obs({"payment": {"card": "4111"}}), REDACTING)
+    assert [(d.path, d.kind, d.redact) for d in result.differences] == [
+        ("/payment/card", Kind.FIELD_ADDED, True)
+    ]
+
+
+def test_redact_is_part_of_the_rules_version_only_when_said() -> None:
+    # Stored results name the version that judged them, so a file written
+    # before `redact` existed must keep its version (computed back then).
+    plain = "default: {paths: {/a: {ignore: true}}}"
+    assert parse_rules(plain).version == "15ae35607f0b"
+    said = "default: {paths: {/a: {ignore: true, redact: true}}}"
+    assert parse_rules(said).version != parse_rules(plain).version

@@ -26,6 +26,7 @@ def test_the_example_file_loads_and_states_every_path_setting() -> None:
             "relative",
             "normalise",
             "timestamp_tolerance",
+            "redact",
         )
         if getattr(rule, name) is not None
     }
@@ -38,6 +39,7 @@ def test_the_example_file_loads_and_states_every_path_setting() -> None:
         "relative",
         "normalise",
         "timestamp_tolerance",
+        "redact",
     }
     assert {g for g, _ in rules.endpoints} == {"GET /users/*", "POST /graphql", "GET /reports/**"}
 
@@ -53,6 +55,7 @@ def test_the_example_file_loads_and_states_every_path_setting() -> None:
         ("default:\n  paths:\n    /a:\n      array: keyed\n", 4, "needs 'match_by"),
         ("default:\n  paths:\n    /a:\n      ignore_if: '('\n", 4, "bad regular expression"),
         ("default:\n  paths:\n    /a:\n      normalise: [soundex]\n", 4, "'normalise' takes"),
+        ("default:\n  paths:\n    /a:\n      redact: yes please\n", 4, "'redact' must be true"),
         ("default:\n  headers: location\n", 2, "list of header names"),
         ("default:\n\n  paths: [1, 2]\n", 3, "'paths' must be a mapping"),
         ("endpoints:\n  'GET /a':\n    nope: 1\n", 3, "unknown key 'nope' in endpoint"),

@@ -6,7 +6,12 @@ import re
 
 import pytest
 
+from comparator import Difference, Kind
 from storage.redaction import DEFAULT_REDACTION_KEY, MARKER_PREFIX, Redactor, is_secret_path
+
+
+def header(path: str, primary: str | None, candidate: str | None = None) -> Difference:
+    return Difference(path, Kind.HEADER, primary, candidate)
 
 
 @pytest.mark.parametrize(
@@ -21,7 +26,7 @@ from storage.redaction import DEFAULT_REDACTION_KEY, MARKER_PREFIX, Redactor, is
 )
 def test_secret_paths_any_case(path: str) -> None:
     assert is_secret_path(path)
-    marker = Redactor(b"k").value(path, "Bearer abc")
+    marker, _ = Redactor(b"k").values(header(path, "Bearer abc"))
     assert re.fullmatch(re.escape(MARKER_PREFIX) + "[0-9a-f]{16}", marker)
 
 
@@ -30,7 +35,8 @@ def test_secret_paths_any_case(path: str) -> None:
 )
 def test_other_paths_pass_through(path: str) -> None:
     assert not is_secret_path(path)
-    assert Redactor(b"k").value(path, "Bearer abc") == "Bearer abc"
+    kept = Redactor(b"k").values(header(path, "Bearer abc", "Bearer xyz"))
+    assert kept == ("Bearer abc", "Bearer xyz")
 
 
 def test_equal_values_equal_markers_under_one_key_only() -> None:
@@ -42,7 +48,9 @@ def test_equal_values_equal_markers_under_one_key_only() -> None:
 
 
 def test_absent_value_stays_absent() -> None:
-    assert Redactor(b"k").value("header:cookie", None) is None
+    primary, candidate = Redactor(b"k").values(header("header:cookie", None, "s=1"))
+    assert primary is None
+    assert candidate == Redactor(b"k").marker("s=1")
 
 
 def test_structured_values_hash_canonically() -> None:
@@ -53,3 +61,11 @@ def test_structured_values_hash_canonically() -> None:
 def test_empty_key_is_refused() -> None:
     with pytest.raises(ValueError, match="empty"):
         Redactor(b"")
+
+
+def test_a_difference_marked_redact_is_redacted_whatever_its_path() -> None:
+    redactor = Redactor(b"k")
+    marked = Difference("/payment/card", Kind.VALUE_CHANGED, "4111", "4242", redact=True)
+    assert redactor.values(marked) == (redactor.marker("4111"), redactor.marker("4242"))
+    plain = Difference("/payment/card", Kind.VALUE_CHANGED, "4111", "4242")
+    assert redactor.values(plain) == ("4111", "4242")

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from comparator import Comparison, Difference, Kind, Result, Verdict
+from storage.redaction import Redactor
 from streams.results import decode_result, encode_result
 
 
@@ -32,3 +34,24 @@ def result(value: object) -> Result:
 def test_round_trip_keeps_every_field(value: object) -> None:
     original = result(value)
     assert decode_result(encode_result(original)) == original
+
+
+def test_a_redacted_result_round_trips_with_markers_only() -> None:
+    redactor = Redactor(b"k")
+    secret = Difference("/card", Kind.VALUE_CHANGED, "4111", "4242", redact=True)
+    cookie = Difference("header:cookie", Kind.HEADER, "s=1", None)
+    plain = Difference("/total", Kind.VALUE_CHANGED, 5, 6)
+    original = result(None)
+    original = replace(
+        original,
+        comparison=replace(original.comparison, differences=(secret, cookie, plain)),
+    )
+    sent = encode_result(redactor.result(original))
+    for text in (b"4111", b"4242", b"s=1"):
+        assert text not in sent
+    back = decode_result(sent).comparison.differences
+    assert back[0] == replace(
+        secret, primary=redactor.marker("4111"), candidate=redactor.marker("4242")
+    )
+    assert back[1] == replace(cookie, primary=redactor.marker("s=1"))
+    assert back[2] == plain
