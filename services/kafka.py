@@ -9,36 +9,33 @@ ports and the data, so a test can bounce the broker under a running stream.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import base64
 import concurrent.futures
 import logging
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
 from services import kafka_runtime
 from services._process import HOST, ServiceError, free_port, run, tail
+from services._service import LocalService
 
 log = logging.getLogger(__name__)
 
 _READY_MARK = "Kafka Server started"
 
 
-class KafkaBroker:
+class KafkaBroker(LocalService):
     """One Kafka broker on 127.0.0.1, owned by this process.
 
-    Contract: `start()` returns only when the broker answers a metadata request;
-    `stop()` always leaves no broker process behind (SIGTERM, then SIGKILL past
-    `stop_timeout`); `restart()` brings it back on the same port with the same data.
-    Used as a context manager, leaving the block stops the broker and deletes a data
-    directory the broker created itself.
+    `start()` returns once the broker answers a metadata request; `stop()` sends
+    SIGTERM, then SIGKILL past `stop_timeout`. The data directory holds
+    server.properties, log4j2.properties, the logs and the partition data.
     """
+
+    what = "kafka broker"
 
     def __init__(
         self,
@@ -52,18 +49,16 @@ class KafkaBroker:
     ) -> None:
         if num_partitions < 1:
             raise ValueError(f"num_partitions must be at least 1, got {num_partitions}")
+        super().__init__(data_dir)
         self.version = version
         self.num_partitions = num_partitions
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self._cache = cache
-        self._owns_data = data_dir is None
-        self._data_dir = data_dir
         self._port: int | None = None
         self._controller_port: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._formatted = False
-        self._atexit_registered = False
 
     # -- what callers read -------------------------------------------------------------
 
@@ -73,18 +68,6 @@ class KafkaBroker:
         if self._port is None:
             raise ServiceError("the kafka broker has not been started")
         return f"{HOST}:{self._port}"
-
-    @property
-    def data_dir(self) -> Path:
-        """Holds server.properties, log4j2.properties, the logs and the partition data."""
-        if self._data_dir is None:
-            raise ServiceError("the kafka broker has not been started")
-        return self._data_dir
-
-    @property
-    def log_path(self) -> Path:
-        """The broker's own log (Log4j2 output)."""
-        return self.data_dir / "server.log"
 
     @property
     def running(self) -> bool:
@@ -98,8 +81,7 @@ class KafkaBroker:
             return self
         started = time.monotonic()
         lib = kafka_runtime.ensure_jars(self.version, cache=self._cache)
-        if self._data_dir is None:
-            self._data_dir = Path(tempfile.mkdtemp(prefix="shadowdiff-kafka-"))
+        self._ensure_data_dir("shadowdiff-kafka-")
         if self._port is None:
             self._port, self._controller_port = free_port(), free_port()
         self._write_config()
@@ -129,9 +111,7 @@ class KafkaBroker:
             )
         finally:
             stdout.close()
-        if not self._atexit_registered:
-            atexit.register(self.stop)
-            self._atexit_registered = True
+        self._stop_at_exit()
         self._wait_ready(log_offset, started)
         log.info(
             "kafka %s ready on %s in %.1fs",
@@ -165,30 +145,9 @@ class KafkaBroker:
             time.monotonic() - started,
         )
 
-    def restart(self) -> KafkaBroker:
-        """Stop, then start again on the same port with the same data directory."""
-        self.stop()
-        return self.start()
-
-    def close(self) -> None:
-        """Stop the broker and delete its data directory if this object created it."""
-        self.stop()
-        if self._owns_data and self._data_dir is not None:
-            shutil.rmtree(self._data_dir, ignore_errors=True)
-            self._data_dir = None
-            self._port = self._controller_port = None
-            self._formatted = False
-
-    def __enter__(self) -> KafkaBroker:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def _forget(self) -> None:
+        self._port = self._controller_port = None
+        self._formatted = False
 
     # -- internals ----------------------------------------------------------------------
 

@@ -8,18 +8,16 @@ with trust authentication: it exists only for tests and local runs.
 
 from __future__ import annotations
 
-import atexit
 import glob
 import logging
 import os
 import re
 import shutil
-import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
 from services._process import HOST, ServiceError, apt_install, free_port, run, tail
+from services._service import LocalService
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +90,14 @@ def drop_database(url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
 
 
-class PostgresServer:
+class PostgresServer(LocalService):
     """One PostgreSQL server on 127.0.0.1, in a cluster directory of its own.
 
-    Contract: `start()` returns once the server accepts connections and database
-    `database` exists; `stop()` is a fast shutdown (sessions are disconnected);
-    `restart()` keeps the port and the data. As a context manager, leaving the block
-    stops the server and deletes a cluster directory it created.
+    `start()` returns once the server accepts connections and database `database`
+    exists; `stop()` is a fast shutdown (sessions are disconnected).
     """
+
+    what = "postgres server"
 
     def __init__(
         self,
@@ -108,15 +106,13 @@ class PostgresServer:
         data_dir: Path | None = None,
         startup_timeout: float = 60.0,
     ) -> None:
+        super().__init__(data_dir)
         self.database = database
         self.startup_timeout = startup_timeout
-        self._owns_data = data_dir is None
-        self._data_dir = data_dir
         self._bin: Path | None = None
         self._port: int | None = None
         self._running = False
         self._version: str | None = None
-        self._atexit_registered = False
 
     @property
     def port(self) -> int:
@@ -142,16 +138,6 @@ class PostgresServer:
         return self._version
 
     @property
-    def data_dir(self) -> Path:
-        if self._data_dir is None:
-            raise ServiceError("the postgres server has not been started")
-        return self._data_dir
-
-    @property
-    def log_path(self) -> Path:
-        return self.data_dir / "server.log"
-
-    @property
     def running(self) -> bool:
         return self._running
 
@@ -161,8 +147,7 @@ class PostgresServer:
             return self
         began = time.monotonic()
         self._bin = ensure_installed()
-        if self._data_dir is None:
-            self._data_dir = Path(tempfile.mkdtemp(prefix="shadowdiff-postgres-"))
+        self._ensure_data_dir("shadowdiff-postgres-")
         if self._port is None:
             self._port = free_port()
         fresh = not (self.data_dir / "PG_VERSION").exists()
@@ -177,9 +162,7 @@ class PostgresServer:
                 f"{exc}\n--- {self.log_path} (tail) ---\n{tail(self.log_path)}"
             ) from exc
         self._running = True
-        if not self._atexit_registered:
-            atexit.register(self.stop)
-            self._atexit_registered = True
+        self._stop_at_exit()
         if fresh:
             create_database(self.admin_url, self.database)
         self._version = self._server_version()
@@ -201,33 +184,12 @@ class PostgresServer:
         self._running = False
         log.info("postgres on %s:%d stopped in %.1fs", HOST, self.port, time.monotonic() - began)
 
-    def restart(self) -> PostgresServer:
-        """Stop, then start again on the same port with the same data."""
-        self.stop()
-        return self.start()
-
-    def close(self) -> None:
-        """Stop the server and delete its cluster directory if this object created it."""
-        self.stop()
-        if self._owns_data and self._data_dir is not None:
-            shutil.rmtree(self._data_dir, ignore_errors=True)
-            self._data_dir = None
-            self._port = None
+    def _forget(self) -> None:
+        self._port = None
 
     def create_database(self, name: str) -> str:
         """Create the empty database `name` on this server and return its URL."""
         return create_database(self.admin_url, name)
-
-    def __enter__(self) -> PostgresServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- internals ----------------------------------------------------------------------
 
