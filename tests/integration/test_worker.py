@@ -5,11 +5,13 @@ out-of-order sides) are published in two halves; the worker is SIGKILLed after
 the first half has started to land and restarted. Afterwards the database must
 hold exactly one row per request, each with the verdict the generator intended,
 and signature counts equal to the rows behind them (nothing counted twice).
+Values under a `redact` rule reach neither the database nor the comparisons topic.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from sqlalchemy import text
 
 import storage
+from storage.redaction import Redactor
 from streams.codec import encode
 from streams.exchange import Exchange
 from streams.publisher import Publisher
@@ -33,10 +36,21 @@ GRACE_S = 10.0  # past the generator's 3 s timeouts: an errored side arrives tha
 SETTLE_TIMEOUT_S = 180.0
 
 
+REDACTED_PATH = "/attempt_id"  # differs on every attempt pair of the generated traffic
+
+
 @pytest.fixture
-def env(kafka_bootstrap: str, fresh_database: str, topic_prefix: str) -> dict[str, str]:
+def env(
+    kafka_bootstrap: str, fresh_database: str, topic_prefix: str, tmp_path: Path
+) -> dict[str, str]:
     storage.upgrade(fresh_database)
-    return worker_env(kafka_bootstrap, fresh_database, topic_prefix, GRACE_S)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(f"default:\n  paths:\n    {REDACTED_PATH}: {{redact: true}}\n")
+    return {
+        **worker_env(kafka_bootstrap, fresh_database, topic_prefix, GRACE_S),
+        "RULES_FILE": str(rules),
+        "SHADOWDIFF_REDACTION_KEY": "worker-test-key",
+    }
 
 
 @pytest.fixture
@@ -146,3 +160,28 @@ def test_worker_judges_every_request_exactly_once_through_a_kill(
     verdicts = Counter(stored.values())
     assert verdicts["match"] > 0 and verdicts["mismatch"] > 0
     assert verdicts["missing_primary"] + verdicts["missing_candidate"] > 0
+
+    # Redacted values: the same keyed hash on the topic and in the database.
+    redactor = Redactor(env["SHADOWDIFF_REDACTION_KEY"])
+    originals = {
+        e.request_id: json.loads(e.response_body)["attempt_id"]
+        for e in exchanges
+        if e.side == "primary" and b'"attempt_id"' in e.response_body
+    }
+    on_topic = {
+        result.request_id: d.primary
+        for result in map(decode_result, (r.value for r in published))
+        for d in result.comparison.differences
+        if d.path == REDACTED_PATH
+    }
+    assert on_topic, "the traffic should have attempt IDs that differ"
+    assert on_topic == {rid: redactor.marker(originals[rid]) for rid in on_topic}
+    with engine.connect() as connection:
+        in_database = {
+            rid: json.loads(value)
+            for rid, value in connection.execute(
+                text("SELECT request_id, primary_value FROM differences WHERE path = :p"),
+                {"p": REDACTED_PATH},
+            )
+        }
+    assert in_database == on_topic
