@@ -98,13 +98,13 @@ def dumps_equal(a: Any, b: Any, same_order_likely: bool = True) -> bool:
     Serialised with sorted keys, two `==`-equal values have the same text but at
     their scalar leaves, where a number may be spelled otherwise (`1`, `1.0`) or
     a boolean may stand where the other side has a number `==` to it. With every
-    number byte deleted, finite numbers vanish and booleans stay as `tru` / `fals`; the
-    strings are the same on both sides, so they change alike. At the first leaf
-    where a boolean meets a number, one text goes on with `t` or `f` and the
-    other with the `,` `]` or `}` that follows every value: the texts differ
-    exactly when a boolean meets a number. False means "not shown equal" (the
-    caller then looks closer), never "unequal". `same_order_likely` tries the
-    cheaper unsorted serialisation first.
+    number byte deleted, finite numbers vanish and booleans stay as `tru` or
+    `fals`; the strings are the same on both sides, so they change alike. At the
+    first leaf where a boolean meets a number, one text goes on with `t` or `f`
+    and the other with the `,` `]` or `}` that follows every value: the texts
+    differ exactly when a boolean meets a number. False means "not shown equal"
+    (the caller then looks closer), never "unequal". `same_order_likely` tries
+    the cheaper unsorted serialisation first.
     """
     try:
         if same_order_likely and orjson.dumps(a) == orjson.dumps(b):

@@ -46,7 +46,10 @@ def is_secret(difference: Difference) -> bool:
 
 
 class Redactor:
-    """Replaces values at secret paths with `redacted:hmac-sha256:<16 hex>`.
+    """Replaces secret difference values with `redacted:hmac-sha256:<16 hex>`.
+
+    A difference is secret at a credential header's path or when the comparator
+    marked it `redact`.
 
     The hash is HMAC-SHA256 with `key` over the value's canonical JSON, so equal
     values give equal markers under the same key. None (the side has no value)
