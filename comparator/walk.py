@@ -231,6 +231,14 @@ class Walker:
             return unequal
         return [t for t in triples if t[2] in seen or not _same_strict(t[0], t[1])]
 
+    def _mask(self, copy_a: Any, copy_b: Any, todo: list[Triple]) -> None:
+        """Keep a container's copies as masks, their differing children blanked."""
+        assert self.masks_a is not None and self.masks_b is not None
+        for t in todo:
+            copy_a[t[2]] = copy_b[t[2]] = None
+        self.masks_a.append(copy_a)
+        self.masks_b.append(copy_b)
+
     def _push(self, stack: list[Any], node: Node, state: State, todo: list[Triple]) -> None:
         if not state:  # no path rule reaches below here
             stack.extend([(va, vb, (node, seg), state) for va, vb, seg in reversed(todo)])
@@ -273,30 +281,13 @@ class Walker:
         self, a: dict[str, Any], b: dict[str, Any], node: Node, state: State, stack: list[Any]
     ) -> None:
         if self.plain:
-            extra_a: list[str] = []
-            extra_b: list[str] = []
             if len(a) == len(b) and a.keys() == b.keys():
                 # The usual object: same members, a few of them changed.
                 todo: list[Triple] = [(va, b[k], k) for k, va in a.items() if va != b[k]]
+                if self.masks_a is not None:
+                    self._mask(a.copy(), b.copy(), todo)
             else:
-                todo = [(va, b[k], k) for k, va in a.items() if k in b and va != b[k]]
-                extra_a = [k for k in a if k not in b]
-                extra_b = [k for k in b if k not in a]
-            if self.masks_a is not None and self.masks_b is not None:
-                # The shared members, the differing ones blanked.
-                fa, fb = dict(a), dict(b)
-                for k in extra_a:
-                    del fa[k]
-                for k in extra_b:
-                    del fb[k]
-                for t in todo:
-                    fa[t[2]] = fb[t[2]] = None  # type: ignore[index]
-                self.masks_a.append(fa)
-                self.masks_b.append(fb)
-            for k in extra_a:
-                self._one_sided(Kind.FIELD_MISSING, a[k], node, k, state)
-            for k in extra_b:
-                self._one_sided(Kind.FIELD_ADDED, b[k], node, k, state)
+                todo = self._reshaped(a, b, node, state)
             self._push(stack, node, state, todo)
             return
         # Deep or strict-unmasked walks judge the shared members one by one.
@@ -310,6 +301,26 @@ class Walker:
                 if k not in a:
                     self._one_sided(Kind.FIELD_ADDED, vb, node, k, state)
         self._push(stack, node, state, self._unequal(common))
+
+    def _reshaped(
+        self, a: dict[str, Any], b: dict[str, Any], node: Node, state: State
+    ) -> list[Triple]:
+        """Members added or missing: report them; the shared members that differ."""
+        todo: list[Triple] = [(va, b[k], k) for k, va in a.items() if k in b and va != b[k]]
+        missing = [k for k in a if k not in b]
+        added = [k for k in b if k not in a]
+        if self.masks_a is not None:
+            fa, fb = a.copy(), b.copy()
+            for k in missing:
+                del fa[k]
+            for k in added:
+                del fb[k]
+            self._mask(fa, fb, todo)
+        for k in missing:
+            self._one_sided(Kind.FIELD_MISSING, a[k], node, k, state)
+        for k in added:
+            self._one_sided(Kind.FIELD_ADDED, b[k], node, k, state)
+        return todo
 
     def _ordered(
         self, a: list[Any], b: list[Any], node: Node, state: State, stack: list[Any]
@@ -330,12 +341,8 @@ class Walker:
             # Reported whole; the parent's mask (if any) blanks the array.
             emit(self.out, node, Kind.ARRAY_ORDER, a, b)
             return
-        if self.masks_a is not None and self.masks_b is not None:
-            ma, mb = a[:n], b[:n]
-            for t in todo:
-                ma[t[2]] = mb[t[2]] = None  # type: ignore[index]
-            self.masks_a.append(ma)
-            self.masks_b.append(mb)
+        if self.masks_a is not None:
+            self._mask(a[:n], b[:n], todo)
         if la != lb:
             emit(self.out, node, Kind.ARRAY_LENGTH, la, lb)
         for i in range(lb, la):
