@@ -17,3 +17,6 @@ def command() -> None:
     click.echo(f"topics:       {settings.exchanges_topic} -> {settings.comparisons_topic}")
     click.echo(f"dead letters: {settings.deadletter_topic}")
     click.echo(f"rules:        {settings.rules_file or '(built-in defaults)'}")
+    # Whether a key is set, never the key itself.
+    key = "set" if settings.redaction_secret else "not set: the public development key"
+    click.echo(f"redaction:    SHADOWDIFF_REDACTION_KEY {key}")

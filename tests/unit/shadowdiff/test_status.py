@@ -1,0 +1,25 @@
+"""`shadowdiff status` shows the settings in force, and never a secret."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from shadowdiff.cli import main
+
+
+def test_status_says_whether_a_redaction_key_is_set_but_never_shows_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:hunter2@db:5432/shadowdiff")
+    monkeypatch.delenv("SHADOWDIFF_REDACTION_KEY", raising=False)
+    unset = CliRunner().invoke(main, ["status"])
+    assert unset.exit_code == 0, unset.output
+    assert "SHADOWDIFF_REDACTION_KEY not set" in unset.output
+
+    monkeypatch.setenv("SHADOWDIFF_REDACTION_KEY", "k-3f9a7c")
+    shown = CliRunner().invoke(main, ["status"])
+    assert shown.exit_code == 0, shown.output
+    assert "SHADOWDIFF_REDACTION_KEY set" in shown.output
+    assert "k-3f9a7c" not in shown.output
+    assert "hunter2" not in shown.output
