@@ -51,8 +51,10 @@ class Outbox:
         max_wait_s: float,
         retry_limit_s: float,
         publish: Callable[[Sequence[Result]], Awaitable[None]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._write = write
+        self._clock = clock
         self._release = release
         self._publish = publish
         self.batch_size = batch_size
@@ -69,13 +71,13 @@ class Outbox:
         self._results.extend(results)
         self._events.extend(release)
         if self._oldest is None and (self._results or self._events):
-            self._oldest = time.monotonic()
+            self._oldest = self._clock()
         if len(self._results) >= self.batch_size:
             await self.flush()
 
     async def flush_if_due(self) -> None:
         """Hand over a batch that has waited `max_wait_s` (called by a timer)."""
-        if self._oldest is not None and time.monotonic() - self._oldest >= self.max_wait_s:
+        if self._oldest is not None and self._clock() - self._oldest >= self.max_wait_s:
             await self.flush()
 
     async def flush(self) -> None:

@@ -76,9 +76,17 @@ def test_canonical_form_matches_the_spec() -> None:
     assert '"doc"' not in codec.CANONICAL_FORM and '"default"' not in codec.CANONICAL_FORM
 
 
-def test_crc64_avro_reference_vector() -> None:
-    # The spec's algorithm applied to nothing yields its EMPTY constant.
-    assert _crc64_avro(b"") == _EMPTY
+@pytest.mark.parametrize(
+    ("canonical", "expected"),
+    # Fingerprints from the Avro project's schema test data (as signed longs).
+    [
+        (b'"null"', 7195948357588979594),
+        (b'"boolean"', -6970731678124411036),
+        (b'"int"', 8247732601305521295),
+    ],
+)
+def test_crc64_avro_reference_vectors(canonical: bytes, expected: int) -> None:
+    assert _crc64_avro(canonical) == expected % 2**64
 
 
 def test_single_object_header_is_marker_plus_little_endian_fingerprint() -> None:
