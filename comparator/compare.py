@@ -87,7 +87,7 @@ def _headers(
 def _mark_redacted(found: Found, rules: EndpointRules) -> None:
     for i, (d, template) in enumerate(found):
         in_body = d.path == "" or d.path.startswith("/")
-        if in_body and rules.redacts(d.path, template):
+        if in_body and rules.redacts(d.path, template, (d.primary, d.candidate)):
             found[i] = (replace(d, redact=True), template)
 
 

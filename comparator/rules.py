@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 
@@ -177,11 +177,14 @@ class EndpointRules:
             self._node_cache[accepted] = _resolve([self._rules[i] for i in accepted])
         return self._node_cache[accepted]
 
-    def redacts(self, path: str, template: str) -> bool:
-        """Whether a `redact` rule covers the body node at `path` or an ancestor of it.
+    def redacts(self, path: str, template: str, values: tuple[Any, Any]) -> bool:
+        """Whether a body difference at `path`, holding `values`, is kept only as hashes.
 
-        `path` is the node's RFC 6901 pointer and `template` the same with array
-        indices folded to `[*]`, which tells an index from a member named "0".
+        It is when a `redact` rule covers its node, an ancestor, or any node
+        inside either value (a field_missing at `/payment` holds `/payment/card`).
+        `template` is `path` with array indices folded to `[*]`, which tells an
+        index from a member named "0". Text at the root, a body that is not JSON,
+        may hold anything, so it is hashed whenever the endpoint redacts anything.
         """
         if not self.redacting:
             return False
@@ -193,7 +196,24 @@ class EndpointRules:
             state = self.step(state, int(token) if index else unescape(token))
             if not state:
                 return False
-        return self._redacted_at(state)
+        if path == "" and any(isinstance(v, str) for v in values):
+            return True
+        return any(self._redacted_within(state, v) for v in values)
+
+    def _redacted_within(self, state: State, value: Any) -> bool:
+        """Whether a `redact` rule covers the node of `value` (in `state`) or one inside it."""
+        todo = [(state, value)]
+        while todo:
+            state, value = todo.pop()
+            if self._redacted_at(state):
+                return True
+            if not state:  # no rule reaches below here
+                continue
+            if isinstance(value, dict):
+                todo.extend((self.step(state, k), v) for k, v in value.items())
+            elif isinstance(value, list):
+                todo.extend((self.step(state, i), v) for i, v in enumerate(value))
+        return False
 
     def _redacted_at(self, state: State) -> bool:
         rule = self.rule(state)

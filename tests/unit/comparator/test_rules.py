@@ -310,6 +310,40 @@ def test_redact_covers_members_only_one_side_has() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "path"),
+    [
+        ({"payment": {"card": "4111"}}, {"payment": None}, "/payment"),
+        ({"payment": {"card": "4111"}}, {}, "/payment"),
+        ({"people": []}, {"people": [{"ssn": "1"}]}, "/people/0"),
+        (
+            {"people": [{"ssn": "1"}, {"ssn": "2"}]},
+            {"people": [{"ssn": "2"}, {"ssn": "1"}]},
+            "/people",
+        ),
+    ],
+    ids=["type changed", "member missing", "element added", "array order"],
+)
+def test_redact_covers_a_difference_whose_value_holds_a_redacted_node(
+    a: Any, b: Any, path: str
+) -> None:
+    result = compare(obs(a), obs(b), REDACTING)
+    assert {d.path: d.redact for d in result.differences}[path] is True
+
+
+def test_a_difference_holding_no_redacted_node_is_kept() -> None:
+    result = compare(obs({"payment": {"total": 5}}), obs({"payment": None}), REDACTING)
+    assert [(d.path, d.redact) for d in result.differences] == [("/payment", False)]
+
+
+def test_text_bodies_are_hashed_where_anything_is_redacted() -> None:
+    # Rules cannot see into text, so text that differs is hashed whole.
+    a = obs(b"card=4111", content_type="text/plain")
+    b = obs(b"card=4242", content_type="text/plain")
+    assert [d.redact for d in compare(a, b, REDACTING).differences] == [True]
+    assert [d.redact for d in compare(a, b).differences] == [False]
+
+
 def test_redact_is_part_of_the_rules_version_only_when_said() -> None:
     # Stored results name the version that judged them, so a file written
     # before `redact` existed must keep its version (computed back then).
