@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         description="response bodies larger than this are compared by SHA-256 digest only",
     )
     worker_id: str = "shadowdiff"
+    confluent_schema_id: int | None = Field(
+        None,
+        description="Schema Registry id of the Exchange schema, when gateways publish with "
+        "Confluent framing (single-object records are read either way)",
+    )
     shadowdiff_redaction_key: SecretStr | None = Field(
         None,
         description="key of the hash that stands in for secrets in stored and published "

@@ -13,6 +13,9 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 
+CONNECT_TIMEOUT_S = 10
+"""Seconds a PostgreSQL connection attempt may take before it counts as a failure."""
+
 
 class StorageError(Exception):
     """Base of the result store's own errors."""
@@ -70,8 +73,12 @@ def connect(url: str | URL, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # pool_pre_ping: a worker outliving a database restart gets a fresh connection
-    # instead of one failed batch per stale pooled connection.
-    return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    # instead of one failed batch per stale pooled connection. A connection
+    # attempt gives up after CONNECT_TIMEOUT_S (libpq waits for ever), so an
+    # unreachable host counts against the worker's retry limit like a refusal.
+    # A `connect_timeout` in the URL still wins.
+    args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_S}
+    return create_engine(parsed, echo=echo, pool_pre_ping=True, connect_args=args)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -64,6 +64,8 @@ class WorkerConfig:
     store_retry_limit_s: float = 300.0
     max_record_bytes: int = codec.DEFAULT_MAX_RECORD_BYTES
     max_body_bytes: int = codec.DEFAULT_MAX_BODY_BYTES
+    confluent_schema_id: int | None = None
+    """Registry id of the Exchange schema for Confluent-framed records; None: refuse them."""
     max_pending: int = DEFAULT_MAX_PENDING
     max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES
     datadir: Path = field(default_factory=lambda: Path(".cache/worker"))
@@ -145,6 +147,7 @@ def build_app(config: WorkerConfig) -> faust.App:
                 else:
                     exchange = codec.decode(
                         message.value,
+                        schema_id=config.confluent_schema_id,
                         max_record_bytes=config.max_record_bytes,
                         max_body_bytes=config.max_body_bytes,
                     )

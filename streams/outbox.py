@@ -111,19 +111,24 @@ class Outbox:
         self._release(events)
 
     async def _store(self, results: list[Result]) -> None:
-        delay, waited = 0.2, 0.0
+        delay = 0.2
+        first_failure: float | None = None
         while True:
             try:
                 await asyncio.to_thread(self._write, results)
                 return
             except storage.StoreUnavailable as error:
+                # Counted from the first failure on the clock, so time spent in
+                # failing attempts (a connection timing out) counts too.
+                now = self._clock()
+                first_failure = now if first_failure is None else first_failure
+                waited = now - first_failure
                 if waited >= self.retry_limit_s:
                     log.critical("database unreachable for %.0fs, exiting: %s", waited, error)
                     logging.shutdown()
                     os._exit(EXIT_STORE_UNAVAILABLE)
                 log.warning("database unreachable, retrying in %.1fs: %s", delay, error)
                 await asyncio.sleep(delay)
-                waited += delay
                 delay = min(delay * 2, 5.0)
             except Exception:
                 # Anything else is a bug or a broken schema: raising would lose the

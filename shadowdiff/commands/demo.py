@@ -70,8 +70,9 @@ def command(
     nothing else running. Query the results afterwards with
     `shadowdiff mismatches --db URL` or `shadowdiff show REQUEST_ID --db URL`.
     """
+    settings = Settings()
     capture = capture or sample_capture()
-    rules = resolve_rules(rules_file)
+    rules = resolve_rules(rules_file or settings.rules_file)
     if db_url is None:
         DEMO_DB_FILE.unlink(missing_ok=True)
         db_url = f"sqlite:///{DEMO_DB_FILE}"
@@ -82,7 +83,7 @@ def command(
             engine,
             rules_version=rules.version,
             kind="live",
-            redaction_key=Settings().redaction_secret,
+            redaction_key=settings.redaction_secret,
         )
         started = time.perf_counter()
         bar: ProgressBar[int] = click.progressbar(

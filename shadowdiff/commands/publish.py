@@ -63,7 +63,9 @@ def command(
     """Send every exchange in CAPTURE (.jsonl or .avro) to Kafka, keyed by request ID.
 
     Records go out in file order, Avro-encoded exactly as a gateway would
-    publish them, with the exchange's start time as the record timestamp.
+    publish them. The record timestamp is the time of publishing (the worker
+    measures idle partitions by it); the exchange's own start time travels in
+    the record, and it is what the join judges by.
     """
     settings = Settings()  # fields come from the environment
     bootstrap = bootstrap or settings.kafka_bootstrap_servers

@@ -39,6 +39,13 @@ if TYPE_CHECKING:
     help="Seconds of event time a side waits for its counterpart (default: GRACE_PERIOD_S or 30).",
 )
 @click.option(
+    "--schema-id",
+    type=int,
+    default=None,
+    help="Schema Registry id of the Exchange schema, for gateways that publish with "
+    "Confluent framing (default: CONFLUENT_SCHEMA_ID; single-object records need none).",
+)
+@click.option(
     "--partitions",
     type=click.IntRange(min=1),
     default=4,
@@ -63,6 +70,7 @@ def command(
     db_url: str | None,
     rules_file: Path | None,
     grace_s: float | None,
+    schema_id: int | None,
     partitions: int,
     app_id: str | None,
     loglevel: str,
@@ -82,6 +90,7 @@ def command(
             "rules_file": rules_file,
             "grace_period_s": grace_s,
             "worker_id": app_id,
+            "confluent_schema_id": schema_id,
         }.items()
         if v is not None
     }
@@ -118,6 +127,7 @@ def command(
         tick_interval_s=settings.tick_interval_s,
         max_body_bytes=settings.max_body_bytes,
         max_record_bytes=settings.max_record_bytes,
+        confluent_schema_id=settings.confluent_schema_id,
         datadir=Path(tempfile.gettempdir()) / f"shadowdiff-worker-{settings.worker_id}",
         redaction_key=settings.redaction_secret,
     )

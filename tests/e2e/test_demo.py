@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from comparator import load_rules
 from storage.redaction import Redactor
 from streams.capture import read_capture
 from streams.synthetic import generate
@@ -123,3 +124,14 @@ def test_redacted_paths_are_stored_as_hashes_under_the_configured_key(tmp_path: 
     )
     original = json.loads(primary.response_body)["attempt_id"]
     assert stored["primary"] == Redactor(b"test-key").marker(original)
+
+
+def test_demo_takes_its_rules_from_rules_file_when_no_flag_says(tmp_path: Path) -> None:
+    output = shadowdiff(
+        "demo",
+        "--db",
+        "sqlite:///env-rules.sqlite",
+        cwd=tmp_path,
+        env={"RULES_FILE": str(SAMPLE_RULES)},
+    )
+    assert f"(rules {load_rules(SAMPLE_RULES).version})" in output

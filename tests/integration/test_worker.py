@@ -1,8 +1,9 @@
 """The worker on real Kafka and PostgreSQL: every request judged exactly once, through a kill.
 
 1,000 generated requests (pairs with known differences, orphans, duplicates,
-out-of-order sides) are published in two halves; the worker is SIGKILLed after
-the first half has started to land and restarted. Afterwards the database must
+out-of-order sides) are published in two halves, the second with Confluent
+framing; the worker is SIGKILLed after the first half has started to land and
+restarted. Afterwards the database must
 hold exactly one row per request, each with the verdict the generator intended,
 and signature counts equal to the rows behind them (nothing counted twice).
 Values under a `redact` rule reach neither the database nor the comparisons topic.
@@ -24,7 +25,7 @@ from sqlalchemy import text
 
 import storage
 from storage.redaction import Redactor
-from streams.codec import encode
+from streams.codec import Framing, encode
 from streams.exchange import Exchange
 from streams.publisher import Publisher
 from streams.results import decode_result
@@ -37,6 +38,7 @@ SETTLE_TIMEOUT_S = 180.0
 
 
 REDACTED_PATH = "/attempt_id"  # differs on every attempt pair of the generated traffic
+SCHEMA_ID = 42  # the second half comes Confluent-framed, as from a registry-using gateway
 
 
 @pytest.fixture
@@ -50,6 +52,7 @@ def env(
         **worker_env(kafka_bootstrap, fresh_database, topic_prefix, GRACE_S),
         "RULES_FILE": str(rules),
         "SHADOWDIFF_REDACTION_KEY": "worker-test-key",
+        "CONFLUENT_SCHEMA_ID": str(SCHEMA_ID),
     }
 
 
@@ -60,8 +63,11 @@ def worker(env: dict[str, str], tmp_path: Path) -> Iterator[Worker]:
     w.stop()
 
 
-async def publish(bootstrap: str, topic: str, exchanges: list[Exchange]) -> None:
-    async with Publisher(bootstrap, topic=topic) as publisher:
+async def publish(
+    bootstrap: str, topic: str, exchanges: list[Exchange], schema_id: int | None = None
+) -> None:
+    framing: Framing = "single-object" if schema_id is None else "confluent"
+    async with Publisher(bootstrap, topic=topic, framing=framing, schema_id=schema_id) as publisher:
         await publisher.publish_many(exchanges)
         await publisher.flush()
 
@@ -113,7 +119,7 @@ def test_worker_judges_every_request_exactly_once_through_a_kill(
         b"empty": b"",
     }
     asyncio.run(publish_raw(bootstrap, topic, bad))
-    asyncio.run(publish(bootstrap, topic, exchanges[half:]))
+    asyncio.run(publish(bootstrap, topic, exchanges[half:], schema_id=SCHEMA_ID))
     worker.start()
     expected = len(traffic.truth)
     count = wait_for_rows(engine, expected, worker, SETTLE_TIMEOUT_S)

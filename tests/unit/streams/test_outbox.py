@@ -12,6 +12,7 @@ import pytest
 
 import storage
 import streams.app
+import streams.outbox
 from comparator import Result, RuleSet
 from streams.acks import AckLedger
 from streams.app import Joiner, JudgingFailed, WorkerConfig
@@ -58,6 +59,18 @@ def joiner() -> Joiner:
             brokers=[], database_url="", rules=RuleSet.default(), grace=timedelta(seconds=30)
         )
     )
+
+
+async def store_one_pair(outbox: Outbox, ledger: AckLedger, log: list[str]) -> None:
+    """Join request r1 (events `p` and `c`) and hand its verdict to `outbox`."""
+    j = joiner()
+    p, c = Event("p", log), Event("c", log)
+    ledger.track(p)
+    ledger.track(c)
+    j.offer(side("r1", "primary"), p, 0.0)
+    results, release = j.offer(side("r1", "candidate"), c, 0.0)
+    await outbox.add(results, release)
+    await outbox.settle()
 
 
 def test_events_are_acked_only_after_their_batch_is_written() -> None:
@@ -138,17 +151,51 @@ def test_an_unreachable_store_is_retried_and_nothing_is_acked_meanwhile() -> Non
     async def run() -> None:
         ledger = AckLedger()
         outbox = Outbox(write, ledger.release, batch_size=1, max_wait_s=10, retry_limit_s=30)
-        j = joiner()
-        p, c = Event("p", log), Event("c", log)
-        ledger.track(p)
-        ledger.track(c)
-        j.offer(side("r1", "primary"), p, 0.0)
-        results, release = j.offer(side("r1", "candidate"), c, 0.0)
-        await outbox.add(results, release)
-        await outbox.settle()
+        await store_one_pair(outbox, ledger, log)
 
     asyncio.run(run())
     assert log == ["unavailable", "unavailable", "write", "ack p", "ack c"]
+
+
+class Exited(Exception):
+    """Stands in for the process exit the outbox asks for."""
+
+
+def test_the_retry_limit_counts_the_time_failed_writes_take(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each failed write takes 2 s (a connection timing out); the backoff sleeps
+    # add only 0.2 + 0.4 + 0.8 s. With a 5 s limit the fourth failure is the last.
+    log: list[str] = []
+    now = [0.0]
+
+    def write(results: Sequence[Result]) -> int:
+        log.append("unavailable")
+        now[0] += 2.0
+        raise storage.StoreUnavailable("postgresql://db/x", "timed out")
+
+    def exit_(code: int) -> None:
+        raise Exited(code)
+
+    monkeypatch.setattr(streams.outbox.os, "_exit", exit_)
+    monkeypatch.setattr(streams.outbox.logging, "shutdown", lambda: None)
+
+    async def run() -> None:
+        ledger = AckLedger()
+        outbox = Outbox(
+            write,
+            ledger.release,
+            batch_size=1,
+            max_wait_s=10,
+            retry_limit_s=5,
+            clock=lambda: now[0],
+        )
+        await store_one_pair(outbox, ledger, log)
+
+    with pytest.raises(Exited) as exited:
+        asyncio.run(run())
+    assert exited.value.args == (streams.outbox.EXIT_STORE_UNAVAILABLE,)
+    assert log == ["unavailable"] * 4  # nothing acked
 
 
 @pytest.mark.parametrize("waited", [0.005, 0.02])
