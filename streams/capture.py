@@ -87,6 +87,22 @@ def read_capture(path: str | Path, fmt: CaptureFormat | None = None) -> Iterator
     return _read_jsonl(path)
 
 
+def count_records(path: str | Path, fmt: CaptureFormat | None = None) -> int | None:
+    """Roughly how many exchanges a capture holds, read without decoding them.
+
+    For progress bars: lines of a JSON Lines file (blank ones included), the
+    block counts of an Avro container; None when the file cannot tell.
+    """
+    path = Path(path)
+    with path.open("rb") as stream:
+        if capture_format(path, fmt) == "jsonl":
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
+        try:
+            return sum(block.num_records for block in fastavro.block_reader(stream))
+        except (ValueError, EOFError, zlib.error):
+            return None  # reading it will say what is wrong
+
+
 def write_capture(
     path: str | Path, exchanges: Iterable[Exchange], fmt: CaptureFormat | None = None
 ) -> int:

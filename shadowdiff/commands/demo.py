@@ -14,7 +14,7 @@ import storage
 from shadowdiff.commands.mismatches import format_report
 from shadowdiff.rules import resolve_rules, rules_option
 from shadowdiff.settings import Settings
-from streams.capture import CaptureError, read_capture
+from streams.capture import CaptureError, count_records, read_capture
 from streams.pipeline import run_pipeline
 
 DEMO_DB_FILE = Path("shadowdiff-demo.sqlite")
@@ -27,14 +27,6 @@ def sample_capture() -> Path:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _records_in(capture: Path) -> int | None:
-    """Lines of a JSON Lines capture (a fast byte count), for the progress bar."""
-    if capture.suffix != ".jsonl":
-        return None
-    with capture.open("rb") as f:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
 
 
 @click.command("demo")
@@ -87,7 +79,9 @@ def command(
         )
         started = time.perf_counter()
         bar: ProgressBar[int] = click.progressbar(
-            length=_records_in(capture), label="judging", file=click.get_text_stream("stderr")
+            length=count_records(capture) or 0,
+            label="judging",
+            file=click.get_text_stream("stderr"),
         )
         with bar:
             stats = run_pipeline(

@@ -13,7 +13,7 @@ import pytest
 
 from comparator import load_rules
 from storage.redaction import Redactor
-from streams.capture import read_capture
+from streams.capture import read_capture, write_capture
 from streams.synthetic import generate
 
 REPO = Path(__file__).resolve().parents[2]
@@ -135,3 +135,13 @@ def test_demo_takes_its_rules_from_rules_file_when_no_flag_says(tmp_path: Path) 
         env={"RULES_FILE": str(SAMPLE_RULES)},
     )
     assert f"(rules {load_rules(SAMPLE_RULES).version})" in output
+
+
+def test_demo_judges_an_avro_capture(tmp_path: Path) -> None:
+    capture = tmp_path / "sample.avro"
+    write_capture(capture, read_capture(SAMPLE))
+    output = shadowdiff(
+        "demo", "--capture", str(capture), "--db", "sqlite:///avro.sqlite", cwd=tmp_path
+    )
+    requests = {e.request_id for e in read_capture(SAMPLE)}
+    assert f"{len(requests)} results stored" in output

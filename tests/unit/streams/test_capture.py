@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.capture import CaptureError, read_capture, write_capture
+from streams.capture import CaptureError, count_records, read_capture, write_capture
 from streams.exchange import Exchange
 from streams.synthetic import generate
 
@@ -157,3 +157,17 @@ def test_corrupt_avro_file(tmp_path: Path) -> None:
     not_avro.write_text("hello")
     with pytest.raises(CaptureError, match="not an Exchange Avro container file"):
         list(read_capture(not_avro))
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".avro"])
+def test_count_records_without_decoding_them(tmp_path: Path, suffix: str) -> None:
+    exchanges = generate(40, seed=3).exchanges
+    path = tmp_path / f"capture{suffix}"
+    write_capture(path, exchanges)
+    assert count_records(path) == len(exchanges)
+
+
+def test_count_records_of_a_broken_container_is_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "broken.avro"
+    path.write_bytes(b"Obj\x01 not really")
+    assert count_records(path) is None
