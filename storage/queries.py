@@ -6,12 +6,12 @@ nothing here prints. Time bounds are half-open: `since <= observed_at < until`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import ColumnElement, Engine, and_, func, select
 
 from comparator.model import Kind, Verdict
@@ -236,7 +236,8 @@ def mismatch_report(
 
 
 def _decode(text: str | None) -> Any:
-    return None if text is None else orjson.loads(text)
+    # The standard library, not orjson: it reads integers past 64 bits exactly.
+    return None if text is None else json.loads(text)
 
 
 def comparison_detail(

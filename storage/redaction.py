@@ -15,9 +15,8 @@ import hmac
 from dataclasses import replace
 from typing import Any
 
-import orjson
-
 from comparator import Difference, Result
+from storage.jsontext import json_text
 
 DEFAULT_REDACTION_KEY = b"shadowdiff-default-redaction-key"
 """A placeholder key for development. Set SHADOWDIFF_REDACTION_KEY in production:
@@ -66,7 +65,7 @@ class Redactor:
             raise ValueError("the redaction key must not be empty")
 
     def marker(self, value: Any) -> str:
-        canonical = orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
+        canonical = json_text(value, sort_keys=True)
         digest = hmac.new(self._key, canonical, hashlib.sha256).hexdigest()
         return MARKER_PREFIX + digest[:16]
 

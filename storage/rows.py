@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from comparator.model import Result
+from storage.jsontext import json_text
 from storage.redaction import Redactor
 
 COMPARISON_COLUMNS: tuple[str, ...] = (
@@ -55,7 +54,7 @@ def encode_value(value: Any) -> str | None:
     """A difference value as JSON text; None (no value on that side) stays NULL."""
     if value is None:
         return None
-    return orjson.dumps(value, default=str).decode()
+    return json_text(value).decode()
 
 
 def first_per_request(results: Iterable[Result]) -> dict[str, Result]:

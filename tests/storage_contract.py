@@ -346,6 +346,28 @@ class StoreContract:
         assert cookie[0] == cookie[1]  # equal secrets stay comparable
         assert values["header:x-trace"] == ("t-1", "t-2")
 
+    def test_values_orjson_cannot_write_are_stored_exactly(self, engine: sa.Engine) -> None:
+        # Integers past 64 bits and nesting past 255 levels: one such body must
+        # not stop the writer (the worker would exit and meet it again).
+        deep: Any = "leaf"
+        for _ in range(300):
+            deep = [deep]
+        big = 123456789012345678901234567890
+        diffs = [
+            Difference("/id", Kind.VALUE_CHANGED, big, big + 1),
+            Difference("/tree", Kind.VALUE_CHANGED, deep, None),
+            Difference("/card", Kind.VALUE_CHANGED, big, None, redact=True),
+        ]
+        storage.ResultWriter(engine, rules_version=RULES, redaction_key=b"k1").write(
+            [make_result("r1", differences=diffs)]
+        )
+        detail = storage.comparison_detail(engine, "r1")
+        assert detail is not None
+        values = {d.path: (d.primary, d.candidate) for d in detail.differences}
+        assert values["/id"] == (big, big + 1)
+        assert values["/tree"] == (deep, None)
+        assert values["/card"] == (Redactor(b"k1").marker(big), None)
+
     def test_body_values_a_redact_rule_covers_never_reach_the_store(
         self, engine: sa.Engine
     ) -> None:
