@@ -85,8 +85,9 @@ class Difference:
     or `status`, `content_type`, or `header:<name>`. `primary` and `candidate`
     are JSON-compatible values; a side where the value is absent holds None and
     the kind (field_missing / field_added) says so. `redact` is set when a
-    `redact` rule covers the path: the values were compared, but whatever stores
-    or publishes the difference keeps a keyed hash of them instead.
+    `redact` rule covers the path or a node inside the values: they were
+    compared, but whatever stores or publishes the difference keeps a keyed
+    hash of them instead.
     """
 
     path: str

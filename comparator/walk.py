@@ -188,15 +188,23 @@ Triple = tuple[Any, Any, Segment]
 class Walker:
     """One walk over one pair of documents; see the module docstring."""
 
-    __slots__ = ("deep", "masks_a", "masks_b", "out", "plain", "rules", "strict")
+    __slots__ = ("deep", "inside_redacted", "masks_a", "masks_b", "out", "plain", "rules", "strict")
 
     def __init__(
-        self, rules: EndpointRules, strict: bool, deep: bool, out: Found, masked: bool = False
+        self,
+        rules: EndpointRules,
+        strict: bool,
+        deep: bool,
+        out: Found,
+        masked: bool = False,
+        inside_redacted: bool = False,
     ) -> None:
         self.rules = rules
         self.strict = strict
         self.deep = deep
         self.out = out
+        # Set for the walk that judges a redacted node's insides (see `_whole`).
+        self.inside_redacted = inside_redacted
         # Masked mode (strict only): children are compared with plain `==`, and
         # each visited container is kept with its differing children blanked
         # and its one-sided members dropped, to be confirmed strictly in one go
@@ -257,7 +265,14 @@ class Walker:
             ):
                 continue
             ta, tb = type(a), type(b)
-            if ta is dict and tb is dict:
+            if (
+                rule is not None
+                and rule.redact
+                and not self.inside_redacted
+                and (ta in _CONTAINERS or tb in _CONTAINERS)
+            ):
+                self._whole(a, b, node, state)
+            elif ta is dict and tb is dict:
                 self._object(a, b, node, state, stack)
             elif ta is list and tb is list:
                 if rule is None or rule.array == "ordered":
@@ -266,6 +281,24 @@ class Walker:
                     self._matched(a, b, node, state, rule, stack)
             else:
                 self._scalar(a, b, node, rule)
+
+    def _whole(self, a: Any, b: Any, node: Node, state: State) -> None:
+        """A redacted container: judged as usual, reported as one difference at its node.
+
+        Below a redacted node even member names may be secret (`/tokens/sk_live_…`),
+        so no path below it is reported; its whole values are, and those are hashed.
+        """
+        inside: Found = []
+        with contextlib.suppress(_Enough):
+            Walker(self.rules, self.strict, self.deep, inside, inside_redacted=True).run(
+                a, b, node, state
+            )
+        if CLASS[type(a)] != CLASS[type(b)]:
+            emit(self.out, node, Kind.TYPE_CHANGED, a, b)
+        elif any(d.kind.is_mismatch for d, _ in inside):
+            emit(self.out, node, Kind.VALUE_CHANGED, a, b)
+        elif inside:
+            emit(self.out, node, Kind.NUMERIC_TOLERANCE, a, b)
 
     def _one_sided(self, kind: Kind, value: Any, node: Node, seg: Segment, state: State) -> None:
         if state:

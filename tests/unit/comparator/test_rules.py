@@ -279,18 +279,32 @@ default:
 )
 
 
-def test_redact_marks_the_node_and_everything_below_it() -> None:
+def test_a_redacted_node_that_differs_is_reported_whole() -> None:
     a = {"payment": {"card": {"number": "4111", "cvc": "123"}, "total": 5}, "people": []}
     b = {"payment": {"card": {"number": "4242", "cvc": "999"}, "total": 6}, "people": []}
     result = compare(obs(a), obs(b), REDACTING)
-    marked = {d.path: d.redact for d in result.differences}
-    assert marked == {
-        "/payment/card/number": True,
-        "/payment/card/cvc": True,
-        "/payment/total": False,
-    }
+    assert [(d.path, d.kind, d.redact) for d in result.differences] == [
+        ("/payment/card", Kind.VALUE_CHANGED, True),
+        ("/payment/total", Kind.VALUE_CHANGED, False),
+    ]
     # The values are still there to judge by; only storage and the topic hide them.
     assert result.verdict is Verdict.MISMATCH
+
+
+def test_no_member_name_below_a_redacted_node_is_reported() -> None:
+    rules = parse_rules("default: {paths: {/tokens: {redact: true}}}")
+    a = {"tokens": {"sk_live_one": {"n": 1}}}
+    b = {"tokens": {"sk_live_one": {"n": 2}, "sk_live_two": {"n": 1}}}
+    result = compare(obs(a), obs(b), rules, endpoint="GET /keys")
+    assert [(d.path, d.redact) for d in result.differences] == [("/tokens", True)]
+    assert "sk_live" not in result.summary
+
+
+def test_rules_below_a_redacted_node_still_apply() -> None:
+    rules = parse_rules("default: {paths: {/card: {redact: true}, /card/seen_at: {ignore: true}}}")
+    a = {"card": {"number": "4111", "seen_at": "10:00"}}
+    b = {"card": {"number": "4111", "seen_at": "10:05"}}
+    assert compare(obs(a), obs(b), rules).verdict is Verdict.MATCH
 
 
 def test_redact_tells_an_array_index_from_a_member_named_like_one() -> None:
