@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     worker_id: str = "shadowdiff"
     confluent_schema_id: int | None = Field(
         None,
+        ge=0,
         description="Schema Registry id of the Exchange schema, when gateways publish with "
         "Confluent framing (single-object records are read either way)",
     )

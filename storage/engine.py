@@ -77,7 +77,9 @@ def connect(url: str | URL, *, echo: bool = False) -> Engine:
     # attempt gives up after CONNECT_TIMEOUT_S (libpq waits for ever), so an
     # unreachable host counts against the worker's retry limit like a refusal.
     # A `connect_timeout` in the URL still wins.
-    args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_S}
+    args: dict[str, object] = {}
+    if parsed.get_driver_name() == "psycopg" and "connect_timeout" not in parsed.query:
+        args["connect_timeout"] = CONNECT_TIMEOUT_S
     return create_engine(parsed, echo=echo, pool_pre_ping=True, connect_args=args)
 
 

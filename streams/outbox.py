@@ -112,17 +112,15 @@ class Outbox:
 
     async def _store(self, results: list[Result]) -> None:
         delay = 0.2
-        first_failure: float | None = None
+        # Counted on the clock from the start of the first attempt, so time
+        # spent in failing attempts (a connection timing out) counts too.
+        began = self._clock()
         while True:
             try:
                 await asyncio.to_thread(self._write, results)
                 return
             except storage.StoreUnavailable as error:
-                # Counted from the first failure on the clock, so time spent in
-                # failing attempts (a connection timing out) counts too.
-                now = self._clock()
-                first_failure = now if first_failure is None else first_failure
-                waited = now - first_failure
+                waited = self._clock() - began
                 if waited >= self.retry_limit_s:
                     log.critical("database unreachable for %.0fs, exiting: %s", waited, error)
                     logging.shutdown()

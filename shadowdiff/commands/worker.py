@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--schema-id",
-    type=int,
+    type=click.IntRange(0, 2**31 - 1),
     default=None,
     help="Schema Registry id of the Exchange schema, for gateways that publish with "
     "Confluent framing (default: CONFLUENT_SCHEMA_ID; single-object records need none).",
