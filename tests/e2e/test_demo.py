@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -124,6 +125,17 @@ def test_redacted_paths_are_stored_as_hashes_under_the_configured_key(tmp_path: 
     )
     original = json.loads(primary.response_body)["attempt_id"]
     assert stored["primary"] == Redactor(b"test-key").marker(original)
+    # No attempt ID of either side is stored in clear, at any path.
+    with sqlite3.connect(tmp_path / "redacted.sqlite") as connection:
+        rows = connection.execute("SELECT path, primary_value, candidate_value FROM differences")
+        stored_text = "\n".join(" ".join(map(str, row)) for row in rows)
+    secrets = {
+        json.loads(e.response_body)["attempt_id"]
+        for e in read_capture(SAMPLE)
+        if b'"attempt_id"' in e.response_body
+    }
+    assert secrets
+    assert not [s for s in secrets if s in stored_text]
 
 
 def test_demo_takes_its_rules_from_rules_file_when_no_flag_says(tmp_path: Path) -> None:

@@ -191,3 +191,18 @@ def test_worker_judges_every_request_exactly_once_through_a_kill(
             )
         }
     assert in_database == on_topic
+    # And no attempt ID of either side appears anywhere in clear.
+    secrets = {
+        json.loads(e.response_body)["attempt_id"].encode()
+        for e in exchanges
+        if b'"attempt_id"' in e.response_body
+    }
+    with engine.connect() as connection:
+        stored_text = b"\n".join(
+            " ".join(map(str, row)).encode()
+            for row in connection.execute(
+                text("SELECT path, primary_value, candidate_value FROM differences")
+            )
+        )
+    for haystack in (stored_text, *(r.value for r in published)):
+        assert not [s for s in secrets if s in haystack]
