@@ -264,4 +264,6 @@ def load_rules(path: str | Path) -> RuleSet:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RulesError(f"{path}: cannot read rules: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise RulesError(f"{path}: not a rules file (not UTF-8 text)") from None
     return parse_rules(text, str(path))

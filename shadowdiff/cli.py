@@ -7,11 +7,28 @@ registered here; this module only assembles them.
 from __future__ import annotations
 
 import click
+from pydantic import ValidationError
 
 from shadowdiff.commands import COMMANDS
+from shadowdiff.settings import describe
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """The command group: a bad setting in the environment is reported, not raised."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ValidationError as error:
+            raise click.ClickException(
+                f"bad setting in the environment:\n{describe(error)}"
+            ) from error
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="shadowdiff")
 def main() -> None:
     """Compare a primary backend with its rewrite, request by request.

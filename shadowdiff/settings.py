@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The defaults match docker-compose.yml, so a Docker user needs no variables.
@@ -67,3 +67,12 @@ class Settings(BaseSettings):
     @property
     def kafka_brokers(self) -> list[str]:
         return [b.strip() for b in self.kafka_bootstrap_servers.split(",") if b.strip()]
+
+
+def describe(error: ValidationError) -> str:
+    """One line per bad environment variable: its name, the problem, what it held."""
+    lines = []
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem["loc"]).upper() or "settings"
+        lines.append(f"{name}: {problem['msg']} (got {problem.get('input')!r})")
+    return "\n".join(lines)

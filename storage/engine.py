@@ -92,6 +92,11 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+def _is_not_a_database(error: exc.DBAPIError) -> bool:
+    # SQLite's answer for a file that exists but holds something else.
+    return "file is not a database" in str(error.orig)
+
+
 def _is_missing_table(error: exc.DBAPIError) -> bool:
     text = str(error.orig).lower()
     return "no such table" in text or "undefinedtable" in type(error.orig).__name__.lower()
@@ -105,8 +110,10 @@ def guard(engine: Engine) -> Iterator[None]:
     except exc.DBAPIError as error:
         if _is_missing_table(error):
             raise SchemaMissing(safe_url(engine)) from error
-        if isinstance(error, exc.OperationalError | exc.InterfaceError) or (
-            error.connection_invalidated
+        if (
+            isinstance(error, exc.OperationalError | exc.InterfaceError)
+            or error.connection_invalidated
+            or _is_not_a_database(error)
         ):
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
             raise StoreUnavailable(safe_url(engine), reason) from error

@@ -33,9 +33,12 @@ def parse_instant(spec: str, *, now: datetime) -> datetime:
     """
     if now.tzinfo is None:
         raise ValueError("`now` must be timezone-aware")
-    duration = parse_duration(spec)
-    if duration is not None:
-        return (now - duration).astimezone(UTC)
+    try:
+        duration = parse_duration(spec)
+        if duration is not None:
+            return (now - duration).astimezone(UTC)
+    except OverflowError:
+        raise TimeSpecError(f"{spec!r} reaches too far back") from None
     text = spec.strip()
     if text[-1:] in ("z", "Z"):
         text = text[:-1] + "+00:00"

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 
 import storage
@@ -61,7 +62,10 @@ def upgrade(db_url: str | None, revision: str) -> None:
     """Create the tables, or bring them up to date. Safe to run again."""
     engine = open_store(db_url)
     with store_errors():
-        storage.upgrade(engine, revision)
+        try:
+            storage.upgrade(engine, revision)
+        except CommandError as error:
+            raise click.BadParameter(str(error), param_hint="--revision") from error
         current = storage.current_revision(engine)
     click.echo(f"{storage.safe_url(engine)}: schema at revision {current}")
 

@@ -11,6 +11,7 @@ import click
 from click._termui_impl import ProgressBar
 
 import storage
+from shadowdiff.commands.db import open_store
 from shadowdiff.commands.mismatches import format_report
 from shadowdiff.rules import resolve_rules, rules_option
 from shadowdiff.settings import Settings
@@ -68,7 +69,7 @@ def command(
     if db_url is None:
         DEMO_DB_FILE.unlink(missing_ok=True)
         db_url = f"sqlite:///{DEMO_DB_FILE}"
-    engine = storage.connect(db_url)
+    engine = open_store(db_url)
     try:
         storage.upgrade(engine)
         writer = storage.ResultWriter(

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -96,6 +97,19 @@ def as_table(comparison: Comparison, colour: bool) -> str:
     return "\n".join(lines)
 
 
+FC = TypeVar("FC", bound=Callable[..., Any])
+
+
+def status_option(side: str) -> Callable[[FC], FC]:
+    return click.option(
+        f"--status-{side}",
+        type=click.IntRange(100, 599),
+        default=200,
+        show_default=True,
+        help=f"HTTP status of the {side}'s answer.",
+    )
+
+
 @click.command("diff")
 @click.argument("primary_file", type=click.Path(dir_okay=False))
 @click.argument("candidate_file", type=click.Path(dir_okay=False))
@@ -106,8 +120,8 @@ def as_table(comparison: Comparison, colour: bool) -> str:
     help="YAML rules file (default: built-in rules).",
 )
 @click.option("--endpoint", default="", help="Endpoint the bodies answer, for endpoint rules.")
-@click.option("--status-primary", type=int, default=200, show_default=True)
-@click.option("--status-candidate", type=int, default=200, show_default=True)
+@status_option("primary")
+@status_option("candidate")
 @click.option(
     "--content-type",
     "content_type",

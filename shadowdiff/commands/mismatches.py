@@ -68,7 +68,14 @@ def format_report(report: storage.MismatchReport) -> str:
 )
 @click.option("--until", default=None, help="End (exclusive), same forms as --since.")
 @click.option("--run", "run_id", default="live", show_default=True, help="Run to report on.")
-@click.option("--top", "top_paths", default=5, show_default=True, help="Top paths per endpoint.")
+@click.option(
+    "--top",
+    "top_paths",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Top paths per endpoint.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 def command(
@@ -87,6 +94,8 @@ def command(
     """
     now = datetime.now(UTC)
     start, end = _instant(since, now, "--since"), _instant(until, now, "--until")
+    if start is not None and end is not None and end <= start:
+        raise click.BadParameter(f"{until!r} is not after --since {since!r}", param_hint="--until")
     engine = open_store(db_url)
     with store_errors():
         report = storage.mismatch_report(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 import storage
-from shadowdiff.commands.db import store_errors
+from shadowdiff.commands.db import open_store, store_errors
 from shadowdiff.rules import resolve_rules, rules_option
 from shadowdiff.settings import Settings
 from streams.topics import KafkaUnreachable, ensure_topics
@@ -99,6 +99,7 @@ def command(
 
     settings = Settings().model_copy(update=overrides)
     rules = resolve_rules(settings.rules_file)
+    open_store(settings.database_url).dispose()  # a malformed URL is named before Kafka is
     try:
         counts = asyncio.run(
             ensure_topics(

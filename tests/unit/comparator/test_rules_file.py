@@ -102,3 +102,10 @@ def test_version_changes_with_meaning() -> None:
     assert parse_rules("default: {paths: {/b: {ignore: true}}}").version != base
     assert parse_rules("default: {paths: {/a: {ignore: false}}}").version != base
     assert parse_rules("default: {graphql: off}").version != RuleSet.default().version
+
+
+def test_a_file_that_is_not_text_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_bytes(b"default:\n  \xff\xfe\x00 binary")
+    with pytest.raises(RulesError, match="not UTF-8"):
+        load_rules(path)

@@ -23,3 +23,13 @@ def test_status_says_whether_a_redaction_key_is_set_but_never_shows_it(
     assert "SHADOWDIFF_REDACTION_KEY set" in shown.output
     assert "k-3f9a7c" not in shown.output
     assert "hunter2" not in shown.output
+
+
+def test_a_bad_setting_names_the_variable_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GRACE_PERIOD_S", "abc")
+    outcome = CliRunner().invoke(main, ["status"])
+    assert outcome.exit_code == 1
+    assert "GRACE_PERIOD_S" in outcome.output and "'abc'" in outcome.output
+    assert not isinstance(outcome.exception, ValueError)  # reported, not raised

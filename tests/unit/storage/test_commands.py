@@ -125,6 +125,35 @@ def test_mismatches_bad_time_is_a_usage_error(filled: str) -> None:
     assert code == 2 and "--since" in out and "15m" in out
 
 
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [("999999999d", None), ("2025-01-07", "2025-01-05")],
+    ids=["too far back", "until before since"],
+)
+def test_mismatches_impossible_window_is_a_usage_error(
+    filled: str, since: str, until: str | None
+) -> None:
+    code, out = run(
+        "mismatches", "--db", filled, "--since", since, *(["--until", until] if until else [])
+    )
+    assert code == 2, out
+    assert "Traceback" not in out
+
+
+def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.dat"
+    junk.write_bytes(b"\x00\xffnot sqlite at all" * 10)
+    code, out = run("mismatches", "--db", f"sqlite:///{junk}")
+    assert code == 1
+    assert "file is not a database" in out
+
+
+def test_db_upgrade_to_an_unknown_revision_is_a_usage_error(db: str) -> None:
+    code, out = run("db", "upgrade", "--db", db, "--revision", "9999")
+    assert code == 2
+    assert "9999" in out and "--revision" in out
+
+
 def test_show_json_and_table(db: str) -> None:
     storage.upgrade(db)
     diffs = (
