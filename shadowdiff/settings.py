@@ -8,12 +8,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The defaults match docker-compose.yml, so a Docker user needs no variables.
 DEFAULT_KAFKA = "127.0.0.1:9092"
 DEFAULT_DATABASE_URL = "postgresql://shadowdiff:shadowdiff@127.0.0.1:5432/shadowdiff"
+
+
+def parse_brokers(text: str) -> list[str]:
+    """`HOST:PORT[,HOST:PORT...]` as a list; ValueError saying what is wrong."""
+    brokers = [b.strip() for b in text.split(",") if b.strip()]
+    if not brokers:
+        raise ValueError("no Kafka broker given: expected HOST:PORT[,HOST:PORT...]")
+    for broker in brokers:
+        host, _, port = broker.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{broker!r} is not a Kafka broker address: expected HOST:PORT")
+    return brokers
 
 
 class Settings(BaseSettings):
@@ -64,9 +76,15 @@ class Settings(BaseSettings):
         key = self.shadowdiff_redaction_key
         return (key.get_secret_value() or None) if key is not None else None
 
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _brokers(cls, text: str) -> str:
+        parse_brokers(text)
+        return text
+
     @property
     def kafka_brokers(self) -> list[str]:
-        return [b.strip() for b in self.kafka_bootstrap_servers.split(",") if b.strip()]
+        return parse_brokers(self.kafka_bootstrap_servers)
 
 
 def describe(error: ValidationError) -> str:

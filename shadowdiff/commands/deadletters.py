@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 import orjson
 
+from shadowdiff.brokers import bootstrap_option, resolve_brokers
 from shadowdiff.settings import Settings
 from storage.timespec import TimeSpecError, parse_instant
 from streams.deadletter import DeadLetter, DeadLetterReadError, DeadLetterScan, read_dead_letters
@@ -74,7 +75,7 @@ def format_scan(scan: DeadLetterScan, topic: str) -> str:
     help="Show at most this many, the newest (counts cover them all).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--bootstrap", metavar="HOST:PORT", help="Kafka brokers [KAFKA_BOOTSTRAP_SERVERS]")
+@bootstrap_option
 @click.option("--topic", metavar="TOPIC", help="dead-letter topic [DEADLETTER_TOPIC]")
 def command(
     since: str | None, limit: int, as_json: bool, bootstrap: str | None, topic: str | None
@@ -86,7 +87,6 @@ def command(
     original record's topic/partition/offset; `size` its length in bytes.
     """
     settings = Settings()  # fields come from the environment
-    bootstrap = bootstrap or settings.kafka_bootstrap_servers
     topic = topic or settings.deadletter_topic
     start = None
     if since is not None:
@@ -94,7 +94,7 @@ def command(
             start = parse_instant(since, now=datetime.now(UTC))
         except TimeSpecError as error:
             raise click.BadParameter(str(error), param_hint="--since") from error
-    brokers = [b.strip() for b in bootstrap.split(",") if b.strip()]
+    brokers = resolve_brokers(bootstrap, settings)
     try:
         scan = asyncio.run(read_dead_letters(brokers, topic, since=start, limit=limit))
     except DeadLetterReadError as exc:

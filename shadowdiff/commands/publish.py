@@ -11,6 +11,7 @@ from typing import get_args
 
 import click
 
+from shadowdiff.brokers import bootstrap_option, resolve_brokers
 from shadowdiff.settings import Settings
 from streams.capture import CaptureError, read_capture
 from streams.codec import EncodeError, Framing
@@ -41,7 +42,7 @@ async def _publish(capture: Path, publisher: Publisher) -> int:
 
 @click.command("publish")
 @click.argument("capture", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--bootstrap", metavar="HOST:PORT", help="Kafka brokers [KAFKA_BOOTSTRAP_SERVERS]")
+@bootstrap_option
 @click.option("--topic", metavar="TOPIC", help="topic to publish to [EXCHANGES_TOPIC]")
 @click.option(
     "--framing",
@@ -68,12 +69,11 @@ def command(
     the record, and it is what the join judges by.
     """
     settings = Settings()  # fields come from the environment
-    bootstrap = bootstrap or settings.kafka_bootstrap_servers
     topic = topic or settings.exchanges_topic
     if framing == "confluent" and schema_id is None:
         raise click.UsageError("--framing confluent needs --schema-id (the registry's id)")
     publisher = Publisher(
-        [b.strip() for b in bootstrap.split(",") if b.strip()],
+        resolve_brokers(bootstrap, settings),
         topic=topic,
         framing=framing,
         schema_id=schema_id,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 import storage
+from shadowdiff.brokers import bootstrap_option, resolve_brokers
 from shadowdiff.commands.db import open_store, store_errors
 from shadowdiff.rules import resolve_rules, rules_option
 from shadowdiff.settings import Settings
@@ -21,12 +22,7 @@ if TYPE_CHECKING:
 
 
 @click.command("worker")
-@click.option(
-    "--bootstrap",
-    metavar="HOST:PORT[,...]",
-    default=None,
-    help="Kafka brokers; default: KAFKA_BOOTSTRAP_SERVERS.",
-)
+@bootstrap_option
 @click.option(
     "--db", "db_url", metavar="URL", default=None, help="Result database; default: DATABASE_URL."
 )
@@ -98,6 +94,7 @@ def command(
     from streams.app import WorkerConfig
 
     settings = Settings().model_copy(update=overrides)
+    resolve_brokers(bootstrap, settings)  # a malformed address is named before anything starts
     rules = resolve_rules(settings.rules_file)
     open_store(settings.database_url).dispose()  # a malformed URL is named before Kafka is
     try:

@@ -1,0 +1,23 @@
+"""The `--bootstrap` option shared by the commands that talk to Kafka."""
+
+from __future__ import annotations
+
+import click
+
+from shadowdiff.settings import Settings, parse_brokers
+
+bootstrap_option = click.option(
+    "--bootstrap",
+    metavar="HOST:PORT[,...]",
+    default=None,
+    help="Kafka brokers; default: KAFKA_BOOTSTRAP_SERVERS, else 127.0.0.1:9092.",
+)
+
+
+def resolve_brokers(flag: str | None, settings: Settings) -> list[str]:
+    """The brokers `--bootstrap` names, else the settings'; a bad address is a usage error."""
+    try:
+        return parse_brokers(flag if flag is not None else settings.kafka_bootstrap_servers)
+    except ValueError as error:
+        hint = "--bootstrap" if flag is not None else "KAFKA_BOOTSTRAP_SERVERS"
+        raise click.BadParameter(str(error), param_hint=hint) from error
