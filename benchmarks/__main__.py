@@ -27,11 +27,21 @@ def discover() -> dict[str, Callable[[], object]]:
     return found
 
 
+def _summary(name: str) -> str:
+    doc = importlib.import_module(f"benchmarks.{name}").__doc__ or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
 def _usage(names: list[str]) -> str:
+    width = max(len(n) for n in [*names, "all"])
     return (
         "usage: python -m benchmarks NAME | all\n\nbenchmarks:\n"
-        + "".join(f"  {n}\n" for n in names)
-        + "  all  (every one of the above, in turn)"
+        + "".join(f"  {n:<{width}}  {_summary(n)}\n" for n in names)
+        + f"  {'all':<{width}}  every one of the above, in turn\n\n"
+        "Each prints `name: value` lines, ratios against a baseline measured in the same\n"
+        "run. Those on Kafka or PostgreSQL start their own (the `services` package).\n"
+        "Sizes: BENCH_PAIRS (pipeline, 30000), BENCH_LATENCY_S (pipeline, 20),\n"
+        "BENCH_RESULTS (writer, 20000)."
     )
 
 

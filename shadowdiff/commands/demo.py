@@ -105,6 +105,12 @@ def command(
         f"{_count(j.duplicates, 'duplicate')} absorbed; "
         f"{_count(stats.stored, 'result')} stored in {elapsed:.2f}s (rules {rules.version})"
     )
+    if stats.stored < stats.judged:
+        click.echo(
+            f"({stats.judged - stats.stored} of {stats.judged} requests already had a result in "
+            "this database, which was kept: the report below is of the stored results. "
+            "Pass a new --db to judge afresh.)"
+        )
     click.echo("")
     click.echo(format_report(storage.mismatch_report(engine)))
     click.echo("")

@@ -16,7 +16,13 @@ def command() -> None:
     click.echo(f"database:     {storage.safe_url(settings.database_url)}")
     click.echo(f"topics:       {settings.exchanges_topic} -> {settings.comparisons_topic}")
     click.echo(f"dead letters: {settings.deadletter_topic}")
-    click.echo(f"rules:        {settings.rules_file or '(built-in defaults)'}")
+    rules = settings.rules_file
+    if rules is None:
+        click.echo("rules:        (built-in defaults)")
+    elif not rules.is_file():
+        click.echo(f"rules:        {rules} (no such file: the worker will refuse to start)")
+    else:
+        click.echo(f"rules:        {rules}")
     # Whether a key is set, never the key itself.
     key = "set" if settings.redaction_secret else "not set: the public development key"
     click.echo(f"redaction:    SHADOWDIFF_REDACTION_KEY {key}")

@@ -157,3 +157,10 @@ def test_demo_judges_an_avro_capture(tmp_path: Path) -> None:
     )
     requests = {e.request_id for e in read_capture(SAMPLE)}
     assert f"{len(requests)} results stored" in output
+
+
+def test_a_second_demo_into_one_database_says_it_kept_the_first_results(tmp_path: Path) -> None:
+    shadowdiff("demo", "--db", "sqlite:///twice.sqlite", cwd=tmp_path)
+    again = shadowdiff("demo", "--db", "sqlite:///twice.sqlite", cwd=tmp_path)
+    assert "0 results stored" in again
+    assert "already had a result in this database" in again

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -33,3 +35,12 @@ def test_a_bad_setting_names_the_variable_without_a_traceback(
     assert outcome.exit_code == 1
     assert "GRACE_PERIOD_S" in outcome.output and "'abc'" in outcome.output
     assert not isinstance(outcome.exception, ValueError)  # reported, not raised
+
+
+def test_status_warns_of_a_rules_file_that_is_not_there(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("RULES_FILE", str(tmp_path / "missing.yaml"))
+    outcome = CliRunner().invoke(main, ["status"])
+    assert outcome.exit_code == 0
+    assert "no such file" in outcome.output
