@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from alembic.util.exc import CommandError
@@ -25,16 +26,28 @@ db_option = click.option(
 )
 
 
-def open_store(db_url: str | None) -> Engine:
-    """An engine for `--db`, or for DATABASE_URL when the flag is absent."""
+def open_store(db_url: str | None, *, existing: bool = False) -> Engine:
+    """An engine for `--db`, or for DATABASE_URL when the flag is absent.
+
+    `existing`: for commands that only read, a SQLite file that is not there is
+    an error (SQLite would create an empty one, and a mistyped path would read
+    as a store without a schema).
+    """
     url = db_url or Settings().database_url
     try:
-        return storage.connect(url)
+        engine = storage.connect(url)
     except Exception as error:  # a malformed URL or an unknown driver
         raise click.ClickException(
             f"cannot use database URL {storage.safe_url(url)}: {error}. "
             "Set DATABASE_URL or pass --db."
         ) from error
+    file = engine.url.database
+    if existing and engine.dialect.name == "sqlite" and file and not Path(file).exists():
+        raise click.ClickException(
+            f"no database at {file}: check --db (`shadowdiff demo` and `shadowdiff db "
+            "upgrade` create one)"
+        )
+    return engine
 
 
 @contextmanager
@@ -74,7 +87,7 @@ def upgrade(db_url: str | None, revision: str) -> None:
 @db_option
 def current(db_url: str | None) -> None:
     """Show the schema revision of the database and the newest one known."""
-    engine = open_store(db_url)
+    engine = open_store(db_url, existing=True)
     with store_errors():
         revision = storage.current_revision(engine)
     head = storage.head_revision()

@@ -96,7 +96,7 @@ def command(
     start, end = _instant(since, now, "--since"), _instant(until, now, "--until")
     if start is not None and end is not None and end <= start:
         raise click.BadParameter(f"{until!r} is not after --since {since!r}", param_hint="--until")
-    engine = open_store(db_url)
+    engine = open_store(db_url, existing=True)
     with store_errors():
         report = storage.mismatch_report(
             engine, endpoint=endpoint, since=start, until=end, run_id=run_id, top_paths=top_paths

@@ -53,7 +53,7 @@ def format_detail(detail: storage.ComparisonDetail) -> str:
 @db_option
 def command(request_id: str, run_id: str, as_json: bool, db_url: str | None) -> None:
     """Show the stored comparison of REQUEST_ID and its differences."""
-    engine = open_store(db_url)
+    engine = open_store(db_url, existing=True)
     with store_errors():
         detail = storage.comparison_detail(engine, request_id, run_id=run_id)
     if detail is None:

@@ -45,7 +45,7 @@ def run(*args: str) -> tuple[int, str]:
 
 def test_db_upgrade_then_current(db: str) -> None:
     code, out = run("db", "current", "--db", db)
-    assert code == 0 and "run `shadowdiff db upgrade`" in out
+    assert code == 1 and "`shadowdiff db upgrade` create" in out  # no file yet
     code, out = run("db", "upgrade", "--db", db)
     assert code == 0, out
     head = storage.head_revision()
@@ -201,3 +201,14 @@ def test_unreachable_database_names_the_url_without_password(
     assert code == 1
     assert "127.0.0.1:1/results" in out and "hunter2" not in out
     assert "DATABASE_URL" in out and "--db" in out
+
+
+@pytest.mark.parametrize("command", [["mismatches"], ["show", "r1"], ["db", "current"]])
+def test_reading_a_missing_sqlite_file_neither_creates_it_nor_asks_for_a_schema(
+    tmp_path: Path, command: list[str]
+) -> None:
+    missing = tmp_path / "typo.sqlite"
+    code, out = run(*command, "--db", f"sqlite:///{missing}")
+    assert code == 1
+    assert "no database at" in out
+    assert not missing.exists()
