@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, and_, case, func, select
 
 from comparator.model import Kind, Verdict
 from storage.engine import guard
@@ -37,7 +37,7 @@ class EndpointReport:
 
     `mismatches` counts the verdict `mismatch` only; errors have their own
     entries in `verdicts`; `orphans` is missing_primary + missing_candidate.
-    `examples` are the most recent non-matching request ids.
+    `examples` are the most recent non-matching request ids, mismatches first.
     """
 
     endpoint: str
@@ -198,7 +198,15 @@ def mismatch_report(
             c.c.endpoint,
             c.c.request_id,
             func.row_number()
-            .over(partition_by=c.c.endpoint, order_by=(c.c.observed_at.desc(), c.c.request_id))
+            .over(
+                partition_by=c.c.endpoint,
+                # Mismatches first: they have differences to show.
+                order_by=(
+                    case((c.c.verdict == Verdict.MISMATCH.value, 0), else_=1),
+                    c.c.observed_at.desc(),
+                    c.c.request_id,
+                ),
+            )
             .label("rank"),
         )
         .where(*where, c.c.verdict != Verdict.MATCH.value)

@@ -420,14 +420,17 @@ class StoreContract:
         assert [e.endpoint for e in report.endpoints] == sorted(
             DATASET, key=lambda n: -DATASET[n].get(Verdict.MISMATCH, 0)
         )
-        # Examples are the most recent non-matching requests.
+        # Examples are the most recent non-matching requests, mismatches first.
         users = by_name["GET /users/{id}"]
-        last_non_match = [
+        newest_first = [r for r in dataset()[::-1] if r.endpoint == "GET /users/{id}"]
+        mismatches_first = [
+            r.request_id for r in newest_first if r.comparison.verdict is Verdict.MISMATCH
+        ] + [
             r.request_id
-            for r in dataset()
-            if r.endpoint == "GET /users/{id}" and r.comparison.verdict is not Verdict.MATCH
-        ][::-1][:2]
-        assert list(users.examples) == last_non_match
+            for r in newest_first
+            if r.comparison.verdict not in (Verdict.MATCH, Verdict.MISMATCH)
+        ]
+        assert list(users.examples) == mismatches_first[:2]
 
         as_json = report.to_json()
         assert as_json["endpoints"][0]["endpoint"] == "POST /orders"
