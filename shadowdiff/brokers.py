@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 
 from shadowdiff.settings import Settings, parse_brokers
@@ -21,3 +25,15 @@ def resolve_brokers(flag: str | None, settings: Settings) -> list[str]:
     except ValueError as error:
         hint = "--bootstrap" if flag is not None else "KAFKA_BOOTSTRAP_SERVERS"
         raise click.BadParameter(str(error), param_hint=hint) from error
+
+
+@contextmanager
+def kafka_errors_reported_by_us() -> Iterator[None]:
+    """Mute aiokafka's own error lines: the command says what failed and what to do."""
+    logger = logging.getLogger("aiokafka")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import click
 import orjson
 
-from shadowdiff.brokers import bootstrap_option, resolve_brokers
+from shadowdiff.brokers import bootstrap_option, kafka_errors_reported_by_us, resolve_brokers
 from shadowdiff.settings import Settings
 from storage.timespec import TimeSpecError, parse_instant
 from streams.deadletter import DeadLetter, DeadLetterReadError, DeadLetterScan, read_dead_letters
@@ -96,7 +96,8 @@ def command(
             raise click.BadParameter(str(error), param_hint="--since") from error
     brokers = resolve_brokers(bootstrap, settings)
     try:
-        scan = asyncio.run(read_dead_letters(brokers, topic, since=start, limit=limit))
+        with kafka_errors_reported_by_us():
+            scan = asyncio.run(read_dead_letters(brokers, topic, since=start, limit=limit))
     except DeadLetterReadError as exc:
         raise click.ClickException(
             f"{exc}\nStart a broker there, or point shadowdiff at one with --bootstrap "

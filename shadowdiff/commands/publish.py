@@ -11,7 +11,7 @@ from typing import get_args
 
 import click
 
-from shadowdiff.brokers import bootstrap_option, resolve_brokers
+from shadowdiff.brokers import bootstrap_option, kafka_errors_reported_by_us, resolve_brokers
 from shadowdiff.settings import Settings
 from streams.capture import CaptureError, read_capture
 from streams.codec import EncodeError, Framing
@@ -80,7 +80,8 @@ def command(
     )
     began = time.perf_counter()
     try:
-        count = asyncio.run(_publish(capture, publisher))
+        with kafka_errors_reported_by_us():
+            count = asyncio.run(_publish(capture, publisher))
     except BrokerUnreachable as exc:
         raise click.ClickException(
             f"{exc}\nStart a broker there, or point shadowdiff at one with --bootstrap "

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 import storage
-from shadowdiff.brokers import bootstrap_option, resolve_brokers
+from shadowdiff.brokers import bootstrap_option, kafka_errors_reported_by_us, resolve_brokers
 from shadowdiff.commands.db import open_store, store_errors
 from shadowdiff.rules import resolve_rules, rules_option
 from shadowdiff.settings import Settings
@@ -98,16 +98,17 @@ def command(
     rules = resolve_rules(settings.rules_file)
     open_store(settings.database_url).dispose()  # a malformed URL is named before Kafka is
     try:
-        counts = asyncio.run(
-            ensure_topics(
-                settings.kafka_brokers,
-                {
-                    settings.exchanges_topic: partitions,
-                    settings.comparisons_topic: partitions,
-                    settings.deadletter_topic: 1,
-                },
+        with kafka_errors_reported_by_us():
+            counts = asyncio.run(
+                ensure_topics(
+                    settings.kafka_brokers,
+                    {
+                        settings.exchanges_topic: partitions,
+                        settings.comparisons_topic: partitions,
+                        settings.deadletter_topic: 1,
+                    },
+                )
             )
-        )
     except KafkaUnreachable as error:
         raise click.ClickException(
             f"{error}\nIs Kafka running? Point KAFKA_BOOTSTRAP_SERVERS or --bootstrap at it."
