@@ -97,10 +97,10 @@ def as_table(comparison: Comparison, colour: bool) -> str:
     return "\n".join(lines)
 
 
-FC = TypeVar("FC", bound=Callable[..., Any])
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
-def status_option(side: str) -> Callable[[FC], FC]:
+def status_option(side: str) -> Callable[[_Command], _Command]:
     return click.option(
         f"--status-{side}",
         type=click.IntRange(100, 599),
