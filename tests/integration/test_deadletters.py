@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from click.testing import CliRunner
 
@@ -16,6 +16,7 @@ from shadowdiff.cli import main
 from streams import codec
 from streams.deadletter import MAX_DEAD_LETTER_BYTES, DeadLetters
 from streams.exchange import Exchange
+from tests.integration.topics import read_topic
 
 OVERSIZED = MAX_DEAD_LETTER_BYTES + 100_000
 RECORD_LIMIT = MAX_DEAD_LETTER_BYTES
@@ -66,18 +67,7 @@ async def _dead_letter_bad_input(
     try:
         for key, value in bad:
             await producer.send_and_wait(source, value, key=key)
-        consumer = AIOKafkaConsumer(
-            source, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-        )
-        await consumer.start()
-        records: list[ConsumerRecord[bytes, bytes]] = []
-        try:
-            async with asyncio.timeout(60):
-                while len(records) < len(bad):
-                    for batch in (await consumer.getmany(timeout_ms=500)).values():
-                        records.extend(batch)
-        finally:
-            await consumer.stop()
+        records = await read_topic(bootstrap, source, len(bad))
         dead = DeadLetters(ProducerSink(producer, target), summary_every=2)
         for record in records:
             try:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from click.testing import CliRunner
 
@@ -17,6 +17,7 @@ from streams.codec import decode
 from streams.exchange import Exchange
 from streams.publisher import Publisher
 from streams.synthetic import generate
+from tests.integration.topics import read_topic
 
 PARTITIONS = 4
 
@@ -28,29 +29,6 @@ async def _create_topic(bootstrap: str, topic: str) -> None:
         await admin.create_topics([NewTopic(topic, PARTITIONS, replication_factor=1)])
     finally:
         await admin.close()
-
-
-async def _consume(bootstrap: str, topic: str, expected: int) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record of `topic` from the start; gives up (returning what it has) after 60 s."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
-    records: list[ConsumerRecord[bytes, bytes]] = []
-    try:
-        async with asyncio.timeout(60):
-            while len(records) < expected:
-                batches = await consumer.getmany(timeout_ms=500)
-                for batch in batches.values():
-                    records.extend(batch)
-        # Anything beyond `expected` would be a duplicate: give it a moment to show up.
-        for batch in (await consumer.getmany(timeout_ms=500)).values():
-            records.extend(batch)
-    except TimeoutError:
-        pass
-    finally:
-        await consumer.stop()
-    return records
 
 
 def _check(
@@ -99,7 +77,7 @@ def test_publish_command_sends_the_capture(
 
     assert result.exit_code == 0, result.output
     assert re.search(rf"published 200 exchanges to {re.escape(topic)} in \d+\.\ds", result.output)
-    _check(asyncio.run(_consume(kafka_bootstrap, topic, len(sent))), sent, **decoding)
+    _check(asyncio.run(read_topic(kafka_bootstrap, topic, len(sent))), sent, **decoding)
 
 
 def test_publisher_publish_many(kafka_bootstrap: str, topic_prefix: str) -> None:
@@ -114,7 +92,7 @@ def test_publisher_publish_many(kafka_bootstrap: str, topic_prefix: str) -> None
             return count
 
     assert asyncio.run(run()) == len(sent)
-    _check(asyncio.run(_consume(kafka_bootstrap, topic, len(sent) + 1)), [*sent, sent[0]])
+    _check(asyncio.run(read_topic(kafka_bootstrap, topic, len(sent) + 1)), [*sent, sent[0]])
 
 
 def test_unreachable_broker_is_named(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from services import KafkaBroker, PostgresServer
 from tests.integration.kafka_probe import api_versions, release_floor
+from tests.integration.topics import read_topic
 
 REPO = Path(__file__).resolve().parents[2]
 # Generous bounds for waiting on real processes on a busy 2-core machine; they only
@@ -42,25 +43,9 @@ async def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]
 
 
 async def _consume(bootstrap: str, topic: str, count: int) -> list[tuple[bytes, bytes]]:
-    """Read `count` records of `topic` from the beginning (or fewer, if it runs out of time)."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-    )
-    await consumer.start()
-    seen: list[tuple[bytes, bytes]] = []
-    deadline = time.monotonic() + WAIT_S
-    try:
-        while len(seen) < count and time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=1000)
-            for messages in batches.values():
-                seen.extend((m.key or b"", m.value or b"") for m in messages)
-    finally:
-        await consumer.stop()
-    return seen
+    """(key, value) of the records of `topic` from the beginning."""
+    records = await read_topic(bootstrap, topic, count, timeout_s=WAIT_S)
+    return [(r.key or b"", r.value or b"") for r in records]
 
 
 async def _create_topic(bootstrap: str, topic: str, partitions: int) -> None:

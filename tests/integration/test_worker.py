@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
 import storage
@@ -30,6 +30,7 @@ from streams.exchange import Exchange
 from streams.publisher import Publisher
 from streams.results import decode_result
 from streams.synthetic import generate
+from tests.integration.topics import read_topic
 from tests.integration.worker_harness import Worker, rows, wait_for_rows, worker_env
 
 PAIRS = 1000
@@ -80,22 +81,6 @@ async def publish_raw(bootstrap: str, topic: str, records: dict[bytes, bytes]) -
             await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
-
-
-async def read_topic(bootstrap: str, topic: str, expected: int) -> list[ConsumerRecord]:  # type: ignore[type-arg]
-    """The topic's records from the start, until `expected` came or 30 s passed."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[ConsumerRecord] = []  # type: ignore[type-arg]
-    try:
-        deadline = time.monotonic() + 30
-        while len(found) < expected and time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=500)
-            for records in batches.values():
-                found.extend(records)
-    finally:
-        await consumer.stop()
-    return found
 
 
 def test_worker_judges_every_request_exactly_once_through_a_kill(
