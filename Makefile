@@ -1,5 +1,7 @@
 # Two entry points: `make demo` runs the main job, `make test` the whole suite.
-# Both build the virtualenv in .venv/ first (once, and again when pyproject.toml changes).
+# Both build the virtualenv in .venv/ first (once, and again when pyproject.toml
+# changes), which also compiles the comparator's hot loop; it is compiled again
+# when its source changes, so a stale compiled copy never shadows the source.
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test services lint bench
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py comparator/walk.py
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

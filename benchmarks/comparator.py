@@ -11,9 +11,11 @@ member). Every contender starts from the two bodies' bytes:
 - parse: `orjson.loads` of both bodies;
 - parse_eq: `orjson.loads` of both bodies, then `==`.
 
-Printed, one `name: value` per line: the time per pair of each contender, then
-the ratios the goals are stated in (`comparator_vs_deepdiff_*` as how many times
-faster; `comparator_vs_parse*` as how many times the cost of parsing).
+Printed, one `name: value` per line: whether the comparator's hot loop runs
+compiled (`comparator_compiled: yes`, as installed with a C compiler), the time
+per pair of each contender, then the ratios the goals are stated in
+(`comparator_vs_deepdiff_*` as how many times faster; `comparator_vs_parse*` as
+how many times the cost of parsing).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 import orjson
 from deepdiff import DeepDiff
 
-from comparator import Observation, RuleSet, compare
+from comparator import COMPILED, Observation, RuleSet, compare
 
 SIZES = {"1k": 1024, "4k": 4096, "20k": 20 * 1024}
 BATCH_SECONDS = 0.1
@@ -135,6 +137,7 @@ def contenders(a: bytes, b: bytes) -> dict[str, Callable[[], object]]:
 
 
 def main() -> None:
+    print(f"comparator_compiled: {'yes' if COMPILED else 'no'}", flush=True)
     ratios: list[str] = []
     for name, (a, b) in pairs().items():
         times = best_times(contenders(a, b))

@@ -9,10 +9,16 @@ Cost is proportional to the part of the documents that differs: the walk is a
 loop over an explicit stack (no recursion, any depth), and a pair of children
 is compared with `==` (C speed) before the walk descends into it. `==` is
 JSON's equality except that `True == 1`, so when either body holds a boolean
-(`strict`), a child found equal is confirmed with its type or its serialised
-form. Python's `==` recurses; on documents deep enough to exhaust its recursion
-limit the caller re-runs the walk with `deep=True`, which compares containers
-by walking them instead.
+(`strict`), a child found equal is confirmed with `booleans_agree`. Python's
+`==` recurses; on documents deep enough to exhaust its recursion limit the
+caller re-runs the walk with `deep=True`, which compares containers by walking
+them instead.
+
+This module is the comparator's hot loop, and it is compiled to C with Cython
+when the package is installed (see `setup.py`); the same source runs
+interpreted where no compiler is at hand, only slower. So it stays plain,
+typed Python: the loops in `booleans_agree` over an exact `dict` or `list` are
+what the compiler turns into C loops.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+from importlib.machinery import EXTENSION_SUFFIXES
 from typing import Any
 
 import orjson
@@ -29,6 +36,9 @@ from comparator.model import Difference, Kind
 from comparator.normalise import strings_equivalent
 from comparator.paths import Node, Segment, escape, segments
 from comparator.rules import EndpointRules, NodeRule
+
+COMPILED = __file__.endswith(tuple(EXTENSION_SUFFIXES))
+"""Whether this module runs compiled (the usual install) or interpreted."""
 
 Found = list[tuple[Difference, str]]
 """Differences paired with their folded path template (for signatures)."""
@@ -87,39 +97,46 @@ def emit(out: Found, node: Node, kind: Kind, a: Any, b: Any) -> None:
     out.append((Difference(ptr, kind, a, b), tpl))
 
 
-# Every byte a JSON number can be spelled with. Deleting them makes a number
-# vanish and leaves a boolean as "tru" or "fals".
-_NUMBER_BYTES = b"0123456789.+-eE"
+def booleans_agree(a: Any, b: Any) -> bool:
+    """For `a == b` already true: whether each boolean in one meets a boolean in the other.
 
-
-def dumps_equal(a: Any, b: Any, same_order_likely: bool = True) -> bool:
-    """For `a == b` already true: whether they are also equal with booleans kept apart.
-
-    Serialised with sorted keys, two `==`-equal values have the same text but at
-    their scalar leaves, where a number may be spelled otherwise (`1`, `1.0`) or
-    a boolean may stand where the other side has a number `==` to it. With every
-    number byte deleted, finite numbers vanish and booleans stay as `tru` or
-    `fals`; the strings are the same on both sides, so they change alike. At the
-    first leaf where a boolean meets a number, one text goes on with `t` or `f`
-    and the other with the `,` `]` or `}` that follows every value: the texts
-    differ exactly when a boolean meets a number. False means "not shown equal"
-    (the caller then looks closer), never "unequal". `same_order_likely` tries
-    the cheaper unsorted serialisation first.
+    That is the part of JSON's equality `==` leaves out (`True == 1`,
+    `False == 0.0`). Only containers recurse, and no deeper than the `==` that
+    succeeded on the same values.
     """
-    try:
-        if same_order_likely and orjson.dumps(a) == orjson.dumps(b):
-            return True
-        sort = orjson.OPT_SORT_KEYS
-        ta, tb = orjson.dumps(a, option=sort), orjson.dumps(b, option=sort)
-    except orjson.JSONEncodeError:  # integers past 64 bits
-        try:
-            ta = json.dumps(a, sort_keys=True, separators=(",", ":")).encode()
-            tb = json.dumps(b, sort_keys=True, separators=(",", ":")).encode()
-        except (ValueError, RecursionError):
+    ta = type(a)
+    if ta is dict:
+        return type(b) is dict and _members_agree(a, b)
+    if ta is list:
+        return type(b) is list and _elements_agree(a, b)
+    return (ta is bool) == (type(b) is bool)
+
+
+# Both loops test leaves in place and call back only for containers: a call per
+# leaf made the compiled check a fifth slower.
+def _members_agree(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    for k, va in a.items():
+        vb = b[k]
+        ta = type(va)
+        if ta is dict or ta is list:
+            if not booleans_agree(va, vb):
+                return False
+        elif (ta is bool) != (type(vb) is bool):
             return False
-    except RecursionError:
-        return False
-    return ta == tb or ta.translate(None, _NUMBER_BYTES) == tb.translate(None, _NUMBER_BYTES)
+    return True
+
+
+def _elements_agree(a: list[Any], b: list[Any]) -> bool:
+    for i in range(len(a)):
+        va = a[i]
+        vb = b[i]
+        ta = type(va)
+        if ta is dict or ta is list:
+            if not booleans_agree(va, vb):
+                return False
+        elif (ta is bool) != (type(vb) is bool):
+            return False
+    return True
 
 
 def _key(x: Any) -> Any:
@@ -139,8 +156,8 @@ def _key(x: Any) -> Any:
 def _is_reordering(todo: list[Triple]) -> bool:
     """Whether the differing pairs hold one multiset of elements in another order.
 
-    At least one pair must truly differ: a pair only "not shown equal" (which
-    the strict check may leave in `todo`) is no evidence of a reordering.
+    At least one pair must truly differ: two NaN, unequal to `==` and kept in
+    `todo` for that, are no evidence of a reordering.
     """
     try:
         keys_a = [_key(t[0]) for t in todo]
@@ -188,7 +205,7 @@ Triple = tuple[Any, Any, Segment]
 class Walker:
     """One walk over one pair of documents; see the module docstring."""
 
-    __slots__ = ("deep", "inside_redacted", "masks_a", "masks_b", "out", "plain", "rules", "strict")
+    __slots__ = ("deep", "inside_redacted", "out", "rules", "strict")
 
     def __init__(
         self,
@@ -196,7 +213,6 @@ class Walker:
         strict: bool,
         deep: bool,
         out: Found,
-        masked: bool = False,
         inside_redacted: bool = False,
     ) -> None:
         self.rules = rules
@@ -205,47 +221,14 @@ class Walker:
         self.out = out
         # Set for the walk that judges a redacted node's insides (see `_whole`).
         self.inside_redacted = inside_redacted
-        # Masked mode (strict only): children are compared with plain `==`, and
-        # each visited container is kept with its differing children blanked
-        # and its one-sided members dropped, to be confirmed strictly in one go
-        # when the walk ends.
-        self.masks_a: list[Any] | None = [] if masked else None
-        self.masks_b: list[Any] | None = [] if masked else None
-        # Whether plain `==` decides which children differ.
-        self.plain = not deep and (not strict or masked)
 
-    def _unequal(self, triples: list[Triple], careful: bool = False) -> list[Triple]:
-        """The triples whose values are not equal in JSON's terms (or may not be).
-
-        In masked mode, `==` alone decides unless `careful` (the caller keeps no mask).
-        """
+    def _differing(self, triples: list[Triple]) -> list[Triple]:
+        """The triples whose two values are not equal in JSON's terms."""
         if self.deep:
             return [t for t in triples if not _same_deep(t[0], t[1])]
-        unequal = [t for t in triples if t[0] != t[1]]
-        if (
-            not self.strict
-            or len(unequal) == len(triples)
-            or (self.masks_a is not None and not careful)
-        ):
-            return unequal
-        # The `==`-equal children are confirmed together, one serialisation per
-        # side, rather than one per child; only a failure looks at each.
-        if unequal:
-            seen = {t[2] for t in unequal}
-            equal = [t for t in triples if t[2] not in seen]
-        else:
-            seen, equal = set(), triples
-        if dumps_equal([t[0] for t in equal], [t[1] for t in equal]):
-            return unequal
-        return [t for t in triples if t[2] in seen or not _same_strict(t[0], t[1])]
-
-    def _mask(self, copy_a: Any, copy_b: Any, todo: list[Triple]) -> None:
-        """Keep a container's copies as masks, their differing children blanked."""
-        assert self.masks_a is not None and self.masks_b is not None
-        for t in todo:
-            copy_a[t[2]] = copy_b[t[2]] = None
-        self.masks_a.append(copy_a)
-        self.masks_b.append(copy_b)
+        if self.strict:
+            return [t for t in triples if t[0] != t[1] or not booleans_agree(t[0], t[1])]
+        return [t for t in triples if t[0] != t[1]]
 
     def _push(self, stack: list[Any], node: Node, state: State, todo: list[Triple]) -> None:
         if not state:  # no path rule reaches below here
@@ -313,17 +296,6 @@ class Walker:
     def _object(
         self, a: dict[str, Any], b: dict[str, Any], node: Node, state: State, stack: list[Any]
     ) -> None:
-        if self.plain:
-            if len(a) == len(b) and a.keys() == b.keys():
-                # The usual object: same members, a few of them changed.
-                todo: list[Triple] = [(va, b[k], k) for k, va in a.items() if va != b[k]]
-                if self.masks_a is not None:
-                    self._mask(a.copy(), b.copy(), todo)
-            else:
-                todo = self._reshaped(a, b, node, state)
-            self._push(stack, node, state, todo)
-            return
-        # Deep or strict-unmasked walks judge the shared members one by one.
         common: list[Triple] = [(va, b[k], k) for k, va in a.items() if k in b]
         if len(common) < len(a):
             for k, va in a.items():
@@ -333,37 +305,24 @@ class Walker:
             for k, vb in b.items():
                 if k not in a:
                     self._one_sided(Kind.FIELD_ADDED, vb, node, k, state)
-        self._push(stack, node, state, self._unequal(common))
-
-    def _reshaped(
-        self, a: dict[str, Any], b: dict[str, Any], node: Node, state: State
-    ) -> list[Triple]:
-        """Members added or missing: report them; the shared members that differ."""
-        todo: list[Triple] = [(va, b[k], k) for k, va in a.items() if k in b and va != b[k]]
-        missing = [k for k in a if k not in b]
-        added = [k for k in b if k not in a]
-        if self.masks_a is not None:
-            fa, fb = a.copy(), b.copy()
-            for k in missing:
-                del fa[k]
-            for k in added:
-                del fb[k]
-            self._mask(fa, fb, todo)
-        for k in missing:
-            self._one_sided(Kind.FIELD_MISSING, a[k], node, k, state)
-        for k in added:
-            self._one_sided(Kind.FIELD_ADDED, b[k], node, k, state)
-        return todo
+        self._push(stack, node, state, self._differing(common))
 
     def _ordered(
         self, a: list[Any], b: list[Any], node: Node, state: State, stack: list[Any]
     ) -> None:
         la, lb = len(a), len(b)
         n = min(la, lb)
-        if self.plain:
-            todo: list[Triple] = [(a[i], b[i], i) for i in range(n) if a[i] != b[i]]
+        # Arrays are where documents are long, so the usual walks test elements
+        # in place rather than build a triple for every one (`_differing`).
+        todo: list[Triple]
+        if self.deep:
+            todo = self._differing(list(zip(a, b, range(n), strict=False)))
+        elif self.strict:
+            todo = [
+                (a[i], b[i], i) for i in range(n) if a[i] != b[i] or not booleans_agree(a[i], b[i])
+            ]
         else:
-            todo = self._unequal(list(zip(a, b, range(n), strict=False)))
+            todo = [(a[i], b[i], i) for i in range(n) if a[i] != b[i]]
         if (
             la == lb
             and len(todo) >= 2
@@ -371,11 +330,8 @@ class Walker:
             and _maybe_permutation(todo)
             and _is_reordering(todo)
         ):
-            # Reported whole; the parent's mask (if any) blanks the array.
             emit(self.out, node, Kind.ARRAY_ORDER, a, b)
             return
-        if self.masks_a is not None:
-            self._mask(a[:n], b[:n], todo)
         if la != lb:
             emit(self.out, node, Kind.ARRAY_LENGTH, la, lb)
         for i in range(lb, la):
@@ -421,7 +377,7 @@ class Walker:
             self._one_sided(Kind.FIELD_ADDED, b[j], node, j, state)
         pairs.sort()
         pending: list[Triple] = [(a[i], b[j], i) for i, j in pairs]
-        self._push(stack, node, state, self._unequal(pending, careful=True))
+        self._push(stack, node, state, self._differing(pending))
 
     def _scalar(self, a: Any, b: Any, node: Node, rule: NodeRule | None) -> None:
         ca, cb = CLASS[type(a)], CLASS[type(b)]
@@ -459,15 +415,6 @@ def _pair_key(x: Any, by: str | None) -> Any:
     return ("value", _key(x))
 
 
-def _same_strict(a: Any, b: Any) -> bool:
-    if a != b:
-        return False
-    ta, tb = type(a), type(b)
-    if ta is not tb:
-        return ta is not bool and tb is not bool
-    return (ta is not dict and ta is not list) or dumps_equal(a, b)
-
-
 def _same_deep(a: Any, b: Any) -> bool:
     ta, tb = type(a), type(b)
     if ta is dict or ta is list or tb is dict or tb is list:
@@ -485,13 +432,7 @@ def diff_documents(
             state = rules.step(state, seg) if state else state
     mark = len(out)
     try:
-        walker = Walker(rules, strict, False, out, masked=strict)
-        walker.run(a, b, node, state)
-        if walker.masks_a and not dumps_equal(walker.masks_a, walker.masks_b):
-            # A boolean met a number somewhere `==` called equal: walk again,
-            # confirming each level as it goes.
-            del out[mark:]
-            Walker(rules, strict, False, out).run(a, b, node, state)
+        Walker(rules, strict, False, out).run(a, b, node, state)
     except RecursionError:
         del out[mark:]
         with contextlib.suppress(_Enough):

@@ -15,6 +15,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -29,6 +30,23 @@ _HOW_TO = (
     "and PostgreSQL themselves, or export KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL for "
     "running services, or start a Docker engine for testcontainers."
 )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to test a compiled comparator older than its source.
+
+    The compiled module is imported in preference to `walk.py`, so after an
+    edit the tests would judge yesterday's code (or fail to import it).
+    """
+    source = Path(__file__).parents[1] / "comparator" / "walk.py"
+    for suffix in EXTENSION_SUFFIXES:
+        compiled = source.with_name("walk" + suffix)
+        if compiled.exists() and compiled.stat().st_mtime < source.stat().st_mtime:
+            pytest.exit(
+                f"comparator/walk.py changed after it was compiled to {compiled.name}: run "
+                "`make test`, or `.venv/bin/pip install --no-deps -e .`, to compile it again",
+                returncode=2,
+            )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

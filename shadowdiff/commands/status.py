@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 import storage
+from comparator import COMPILED
 from shadowdiff.settings import Settings
 
 
@@ -26,3 +27,10 @@ def command() -> None:
     # Whether a key is set, never the key itself.
     key = "set" if settings.redaction_secret else "not set: the public development key"
     click.echo(f"redaction:    SHADOWDIFF_REDACTION_KEY {key}")
+    if COMPILED:
+        click.echo("comparator:   compiled")
+    else:
+        click.echo(
+            "comparator:   interpreted, so slower (no C compiler when it was installed: "
+            "install gcc, then reinstall shadowdiff)"
+        )

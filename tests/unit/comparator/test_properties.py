@@ -107,13 +107,13 @@ def test_verdict_agrees_with_deepdiff(a: Any, b: Any) -> None:
     assert (result.verdict is Verdict.MATCH) == (not reference), reference
 
 
-def _disguised(doc: Any, rnd: random.Random, swapped: list[bool]) -> Any:
+def disguised(doc: Any, rnd: random.Random, swapped: list[bool]) -> Any:
     """`doc` with members reversed, integral numbers re-spelled, and (at random)
     booleans replaced by the number `==` to them, noting each replacement."""
     if isinstance(doc, dict):
-        return {k: _disguised(doc[k], rnd, swapped) for k in reversed(list(doc))}
+        return {k: disguised(doc[k], rnd, swapped) for k in reversed(list(doc))}
     if isinstance(doc, list):
-        return [_disguised(v, rnd, swapped) for v in doc]
+        return [disguised(v, rnd, swapped) for v in doc]
     if isinstance(doc, bool):
         if rnd.random() < 0.2:
             swapped.append(True)
@@ -130,7 +130,7 @@ def test_a_boolean_never_passes_for_a_number(doc: Any, rnd: random.Random) -> No
     # Python's `==` calls True and 1 equal; JSON does not. The disguised copy is
     # `==` to the document, so only the comparator's own check can tell.
     swapped: list[bool] = []
-    other = _disguised(doc, rnd, swapped)
+    other = disguised(doc, rnd, swapped)
     assert other == doc
     result = compare(obs(encode(doc)), obs(encode(other)), NO_RULES)
     assert (result.verdict is Verdict.MATCH) == (not swapped), result.differences

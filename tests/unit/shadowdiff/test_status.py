@@ -44,3 +44,15 @@ def test_status_warns_of_a_rules_file_that_is_not_there(
     outcome = CliRunner().invoke(main, ["status"])
     assert outcome.exit_code == 0
     assert "no such file" in outcome.output
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "interpreted"])
+def test_status_says_how_the_comparator_runs(
+    monkeypatch: pytest.MonkeyPatch, compiled: bool
+) -> None:
+    monkeypatch.setattr("shadowdiff.commands.status.COMPILED", compiled)
+    outcome = CliRunner().invoke(main, ["status"])
+    assert outcome.exit_code == 0, outcome.output
+    line = next(x for x in outcome.output.splitlines() if x.startswith("comparator:"))
+    assert ("install gcc" in line) is not compiled
+    assert line.split()[1].rstrip(",") == ("compiled" if compiled else "interpreted")

@@ -1,0 +1,90 @@
+"""The compiled hot loop: in use where it should be, and the same as its source.
+
+`comparator/walk.py` is compiled to C at install (setup.py) and runs
+interpreted where no compiler was at hand. Both must judge alike; the compiled
+one must be what CI measures and ships.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from comparator import RuleSet, parse_rules, walk
+from tests.unit.comparator.test_properties import EXAMPLES, disguised, documents
+
+RULES = {
+    "none": RuleSet.default(),
+    "some": parse_rules(
+        """
+default:
+  paths:
+    /b: {array: unordered}
+    /**/a: {tolerance: 0.5}
+    /a/b: {ignore: true}
+"""
+    ),
+}
+
+
+def _interpreted() -> ModuleType:
+    """`comparator/walk.py` loaded from its source, whatever was compiled."""
+    spec = importlib.util.spec_from_file_location(
+        "comparator._walk_interpreted", Path(walk.__file__).with_name("walk.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+INTERPRETED = _interpreted()
+needs_compiled = pytest.mark.skipif(
+    not walk.COMPILED, reason="comparator.walk is interpreted here: nothing to check it against"
+)
+
+
+def test_ci_runs_the_compiled_comparator() -> None:
+    # The benchmarks and the Docker image assume it; a build that silently
+    # fell back to the interpreted module must not pass CI.
+    if os.environ.get("CI", "").strip().lower() != "true" and not walk.COMPILED:
+        pytest.skip("interpreted here (no C compiler at install); CI requires the compiled one")
+    assert walk.COMPILED, "comparator.walk was not compiled: is a C compiler (gcc) installed?"
+    assert not INTERPRETED.COMPILED
+
+
+def _both(a: Any, b: Any, rules: str, strict: bool) -> tuple[list[Any], list[Any]]:
+    compiled: list[Any] = []
+    interpreted: list[Any] = []
+    walk.diff_documents(a, b, RULES[rules].for_endpoint(""), strict, compiled)
+    INTERPRETED.diff_documents(a, b, RULES[rules].for_endpoint(""), strict, interpreted)
+    return compiled, interpreted
+
+
+@needs_compiled
+@EXAMPLES
+@given(documents, documents, st.sampled_from(sorted(RULES)))
+def test_compiled_and_interpreted_find_the_same_differences(a: Any, b: Any, rules: str) -> None:
+    compiled, interpreted = _both(a, b, rules, strict=True)
+    assert compiled == interpreted
+
+
+@needs_compiled
+@EXAMPLES
+@given(documents, st.randoms(use_true_random=False))
+def test_compiled_and_interpreted_keep_booleans_apart_alike(doc: Any, rnd: random.Random) -> None:
+    swapped: list[bool] = []
+    other = disguised(doc, rnd, swapped)
+    assert walk.booleans_agree(doc, other) == INTERPRETED.booleans_agree(doc, other)
+    assert walk.booleans_agree(doc, other) == (not swapped)
+    compiled, interpreted = _both(doc, other, "none", strict=True)
+    assert compiled == interpreted
+    assert bool(compiled) == bool(swapped)
