@@ -19,7 +19,7 @@ from comparator.graphql import diff_graphql, is_graphql
 from comparator.model import Comparison, Difference, Kind, Observation, Verdict
 from comparator.rules import EndpointRules, RuleSet
 from comparator.signature import signature
-from comparator.walk import Found, booleans_agree, diff_documents
+from comparator.walk import Found, diff_documents, json_equal
 
 
 def compare(
@@ -128,7 +128,7 @@ def _bodies(
         # `==` treats True as 1; only bodies holding a boolean need the stricter look.
         strict = b"true" in pa or b"false" in pa or b"true" in pb or b"false" in pb
         try:
-            if da == db and (not strict or booleans_agree(da, db)):
+            if json_equal(da, db) if strict else da == db:
                 return
         except RecursionError:
             pass

@@ -7,17 +7,16 @@ from numbers, objects regardless of member order, arrays per the path rules.
 
 Cost is proportional to the part of the documents that differs: the walk is a
 loop over an explicit stack (no recursion, any depth), and a pair of children
-is compared with `==` (C speed) before the walk descends into it. `==` is
-JSON's equality except that `True == 1`, so when either body holds a boolean
-(`strict`), a child found equal is confirmed with `booleans_agree`. Python's
-`==` recurses; on documents deep enough to exhaust its recursion limit the
-caller re-runs the walk with `deep=True`, which compares containers by walking
-them instead.
+is compared whole (at C speed) before the walk descends into it. `==` is JSON's
+equality except that `True == 1`, so when either body holds a boolean
+(`strict`), children are compared with `json_equal` instead. Both recurse; on
+documents deep enough to exhaust their depth limit the caller re-runs the walk
+with `deep=True`, which compares containers by walking them instead.
 
 This module is the comparator's hot loop, and it is compiled to C with Cython
 when the package is installed (see `setup.py`); the same source runs
 interpreted where no compiler is at hand, only slower. So it stays plain,
-typed Python: the loops in `booleans_agree` over an exact `dict` or `list` are
+typed Python: the loops in `json_equal` over an exact `dict` or `list` are
 what the compiler turns into C loops.
 """
 
@@ -97,44 +96,60 @@ def emit(out: Found, node: Node, kind: Kind, a: Any, b: Any) -> None:
     out.append((Difference(ptr, kind, a, b), tpl))
 
 
-def booleans_agree(a: Any, b: Any) -> bool:
-    """For `a == b` already true: whether each boolean in one meets a boolean in the other.
+MAX_DEPTH = 1000
+"""Nesting `json_equal` follows before it gives up, as CPython's `==` does: compiled
+code has no recursion limit of its own, and the C stack is finite."""
 
-    That is the part of JSON's equality `==` leaves out (`True == 1`,
-    `False == 0.0`). Only containers recurse, and no deeper than the `==` that
-    succeeded on the same values.
+
+def json_equal(a: Any, b: Any, depth: int = 0) -> bool:
+    """JSON's equality of two parsed values: `==`, except that a boolean equals only a boolean.
+
+    Python's `==` calls `True` equal to `1` and `1.0`. Past `MAX_DEPTH` levels
+    this raises RecursionError, which the walk answers by walking deep instead.
     """
     ta = type(a)
     if ta is dict:
-        return type(b) is dict and _members_agree(a, b)
+        return type(b) is dict and _members_equal(a, b, depth)
     if ta is list:
-        return type(b) is list and _elements_agree(a, b)
-    return (ta is bool) == (type(b) is bool)
+        return type(b) is list and _elements_equal(a, b, depth)
+    return (ta is bool) == (type(b) is bool) and a == b
+
+
+_ABSENT = object()
+"""What a member missing from the other object meets: equal to nothing."""
 
 
 # Both loops test leaves in place and call back only for containers: a call per
 # leaf made the compiled check a fifth slower.
-def _members_agree(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def _members_equal(a: dict[str, Any], b: dict[str, Any], depth: int) -> bool:
+    if len(a) != len(b):
+        return False
+    if depth >= MAX_DEPTH:
+        raise RecursionError("JSON nested too deep to compare in one call")
     for k, va in a.items():
-        vb = b[k]
+        vb = b.get(k, _ABSENT)
         ta = type(va)
         if ta is dict or ta is list:
-            if not booleans_agree(va, vb):
+            if not json_equal(va, vb, depth + 1):
                 return False
-        elif (ta is bool) != (type(vb) is bool):
+        elif va is not vb and ((ta is bool) != (type(vb) is bool) or va != vb):
             return False
     return True
 
 
-def _elements_agree(a: list[Any], b: list[Any]) -> bool:
+def _elements_equal(a: list[Any], b: list[Any], depth: int) -> bool:
+    if len(a) != len(b):
+        return False
+    if depth >= MAX_DEPTH:
+        raise RecursionError("JSON nested too deep to compare in one call")
     for i in range(len(a)):
         va = a[i]
         vb = b[i]
         ta = type(va)
         if ta is dict or ta is list:
-            if not booleans_agree(va, vb):
+            if not json_equal(va, vb, depth + 1):
                 return False
-        elif (ta is bool) != (type(vb) is bool):
+        elif va is not vb and ((ta is bool) != (type(vb) is bool) or va != vb):
             return False
     return True
 
@@ -227,7 +242,7 @@ class Walker:
         if self.deep:
             return [t for t in triples if not _same_deep(t[0], t[1])]
         if self.strict:
-            return [t for t in triples if t[0] != t[1] or not booleans_agree(t[0], t[1])]
+            return [t for t in triples if not json_equal(t[0], t[1])]
         return [t for t in triples if t[0] != t[1]]
 
     def _push(self, stack: list[Any], node: Node, state: State, todo: list[Triple]) -> None:
@@ -318,9 +333,7 @@ class Walker:
         if self.deep:
             todo = self._differing(list(zip(a, b, range(n), strict=False)))
         elif self.strict:
-            todo = [
-                (a[i], b[i], i) for i in range(n) if a[i] != b[i] or not booleans_agree(a[i], b[i])
-            ]
+            todo = [(a[i], b[i], i) for i in range(n) if not json_equal(a[i], b[i])]
         else:
             todo = [(a[i], b[i], i) for i in range(n) if a[i] != b[i]]
         if (

@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from comparator import Comparison, Difference, Kind, Observation, RuleSet, Verdict, compare
-from comparator.walk import MAX_DIFFERENCES, Found, diff_documents
+from comparator.walk import MAX_DIFFERENCES, Found, diff_documents, json_equal
 from tests.unit.comparator.helpers import kinds
 
 JSON = "application/json"
@@ -98,11 +98,19 @@ def test_walk_handles_deep_documents_that_differ(key: str | None) -> None:
     assert out[0][0].path == segment * DEPTH
 
 
-def test_walk_keeps_booleans_apart_from_numbers_deep_down() -> None:
+@pytest.mark.parametrize("key", [None, "a"], ids=["arrays", "objects"])
+def test_walk_keeps_booleans_apart_from_numbers_deep_down(key: str | None) -> None:
     rules = RuleSet.default().for_endpoint("")
     out: Found = []
-    diff_documents(_deep_doc(True, "a"), _deep_doc(1, "a"), rules, True, out)
+    diff_documents(_deep_doc(True, key), _deep_doc(1, key), rules, True, out)
     assert [d.kind for d, _ in out] == [Kind.TYPE_CHANGED]
+
+
+@pytest.mark.parametrize("key", [None, "a"], ids=["arrays", "objects"])
+def test_json_equal_gives_up_on_deep_documents_instead_of_crashing(key: str | None) -> None:
+    # Compiled, nothing but this limit keeps the recursion off the C stack's end.
+    with pytest.raises(RecursionError):
+        json_equal(_deep_doc(True, key), _deep_doc(True, key))
 
 
 # --- 50 MB bodies ----------------------------------------------------------------------
