@@ -71,9 +71,11 @@ def _both(a: Any, b: Any, rules: str, strict: bool) -> tuple[list[Any], list[Any
 
 @needs_compiled
 @EXAMPLES
-@given(documents, documents, st.sampled_from(sorted(RULES)))
-def test_compiled_and_interpreted_find_the_same_differences(a: Any, b: Any, rules: str) -> None:
-    compiled, interpreted = _both(a, b, rules, strict=True)
+@given(documents, documents, st.sampled_from(sorted(RULES)), st.booleans())
+def test_compiled_and_interpreted_find_the_same_differences(
+    a: Any, b: Any, rules: str, strict: bool
+) -> None:
+    compiled, interpreted = _both(a, b, rules, strict)
     assert compiled == interpreted
 
 
