@@ -12,6 +12,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml setup.py comparator/walk.py
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	rm -f comparator/walk.*.so  # a failed build must not leave the old one in use
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

@@ -3,8 +3,8 @@
 Order of work, cheapest first, because equal pairs are the common case:
 transport errors; status; content type; the allowlisted headers; then the body:
 byte-equal bodies stop there; otherwise both are parsed and, for JSON, compared
-with `==` (exact unless a boolean could meet a number, see `walk`), and only a
-pair that still differs is walked.
+whole (with `==`, or `walk.json_equal` when a boolean could meet a number), and
+only a pair that still differs is walked.
 """
 
 from __future__ import annotations

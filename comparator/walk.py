@@ -7,7 +7,7 @@ from numbers, objects regardless of member order, arrays per the path rules.
 
 Cost is proportional to the part of the documents that differs: the walk is a
 loop over an explicit stack (no recursion, any depth), and a pair of children
-is compared whole (at C speed) before the walk descends into it. `==` is JSON's
+is compared whole (`==` runs in C) before the walk descends into it. `==` is JSON's
 equality except that `True == 1`, so when either body holds a boolean
 (`strict`), children are compared with `json_equal` instead. Both recurse; on
 documents deep enough to exhaust their depth limit the caller re-runs the walk
@@ -17,7 +17,11 @@ This module is the comparator's hot loop, and it is compiled to C with Cython
 when the package is installed (see `setup.py`); the same source runs
 interpreted where no compiler is at hand, only slower. So it stays plain,
 typed Python: the loops in `json_equal` over an exact `dict` or `list` are
-what the compiler turns into C loops.
+what the compiler turns into C loops. Compiled, a parameter annotated with a
+builtin type (`dict`, `list`, `str`, `int`) accepts that exact type only, not a
+subclass, so such annotations are kept to values the module itself has made or
+type-checked; anything from outside (rule values, say) is annotated `Any` or
+`object`.
 """
 
 from __future__ import annotations
@@ -27,8 +31,6 @@ import json
 import math
 from importlib.machinery import EXTENSION_SUFFIXES
 from typing import Any
-
-import orjson
 
 from comparator.globs import State
 from comparator.model import Difference, Kind
@@ -54,7 +56,7 @@ CLASS: dict[type, str] = {
 
 
 class _Unkeyable(Exception):
-    """A value too deep to serialise as a multiset key."""
+    """A value nested too deep to make a multiset key of."""
 
 
 def located(node: Node) -> tuple[str, str]:
@@ -96,9 +98,14 @@ def emit(out: Found, node: Node, kind: Kind, a: Any, b: Any) -> None:
     out.append((Difference(ptr, kind, a, b), tpl))
 
 
-MAX_DEPTH = 1000
-"""Nesting `json_equal` follows before it gives up, as CPython's `==` does: compiled
-code has no recursion limit of its own, and the C stack is finite."""
+MAX_DEPTH = 256
+"""Nesting `json_equal` follows before it gives up with RecursionError.
+
+Compiled code has no recursion limit of its own, and a level takes about 300
+bytes of C stack, so 256 levels fit even a 128 KiB thread stack. Interpreted,
+256 levels (two frames each) stay within Python's default limit of 1000, so
+compiled and interpreted give up at the same depth. API responses nest a few
+dozen levels; deeper ones are walked node by node (`deep`)."""
 
 
 def json_equal(a: Any, b: Any, depth: int = 0) -> bool:
@@ -106,6 +113,7 @@ def json_equal(a: Any, b: Any, depth: int = 0) -> bool:
 
     Python's `==` calls `True` equal to `1` and `1.0`. Past `MAX_DEPTH` levels
     this raises RecursionError, which the walk answers by walking deep instead.
+    As with `==`, an element or member is taken to equal itself (a NaN included).
     """
     ta = type(a)
     if ta is dict:
@@ -154,17 +162,22 @@ def _elements_equal(a: list[Any], b: list[Any], depth: int) -> bool:
     return True
 
 
-def _key(x: Any) -> Any:
-    """A hashable stand-in for a JSON value, equal for equal values of one type class."""
+def _key(x: Any, depth: int = 0) -> Any:
+    """A hashable stand-in for a JSON value: equal exactly when the values are, in JSON's terms.
+
+    Numbers keep Python's equality and hash (`1` and `1.0` are one key), a
+    boolean is never a number, every NaN is one key, and an object's key
+    ignores member order. Past `MAX_DEPTH` levels the value is `_Unkeyable`.
+    """
     t = type(x)
     if t is dict or t is list:
-        try:
-            return orjson.dumps(x, option=orjson.OPT_SORT_KEYS)
-        except orjson.JSONEncodeError:
-            try:  # integers past 64 bits, NaN
-                return json.dumps(x, sort_keys=True).encode()
-            except RecursionError:
-                raise _Unkeyable from None
+        if depth >= MAX_DEPTH:
+            raise _Unkeyable
+        if t is dict:
+            return ("object", frozenset([(k, _key(v, depth + 1)) for k, v in x.items()]))
+        return ("array", tuple([_key(v, depth + 1) for v in x]))
+    if t is float and x != x:
+        return ("number", "NaN")
     return (CLASS[t], x)
 
 
@@ -422,7 +435,7 @@ def _maybe_permutation(todo: list[Triple]) -> bool:
     return any(first == t[1] for t in todo)
 
 
-def _pair_key(x: Any, by: str | None) -> Any:
+def _pair_key(x: Any, by: object) -> Any:
     if by is not None and type(x) is dict and by in x:
         return ("key", _key(x[by]))
     return ("value", _key(x))

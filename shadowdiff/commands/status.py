@@ -31,6 +31,6 @@ def command() -> None:
         click.echo("comparator:   compiled")
     else:
         click.echo(
-            "comparator:   interpreted, so slower (no C compiler when it was installed: "
-            "install gcc, then reinstall shadowdiff)"
+            "comparator:   interpreted, so slower (it was not compiled at install: "
+            "with a C compiler such as gcc at hand, reinstall shadowdiff)"
         )

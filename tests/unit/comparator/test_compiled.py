@@ -32,6 +32,14 @@ default:
     /a/b: {ignore: true}
 """
     ),
+    "more": parse_rules(
+        """
+default:
+  paths:
+    /a: {redact: true}
+    /**/b: {match_by: a}
+"""
+    ),
 }
 
 
@@ -89,3 +97,19 @@ def test_compiled_and_interpreted_keep_booleans_apart_alike(doc: Any, rnd: rando
     compiled, interpreted = _both(doc, other, "none", strict=True)
     assert compiled == interpreted
     assert bool(compiled) == bool(swapped)
+
+
+@needs_compiled
+@pytest.mark.parametrize("depth", [10, walk.MAX_DEPTH - 5, walk.MAX_DEPTH + 5, 600])
+def test_compiled_and_interpreted_agree_on_deep_documents(depth: int) -> None:
+    # Past MAX_DEPTH both give up comparing whole and walk node by node; they
+    # must give up at the same depth, or their verdicts would part there.
+    def nest(leaf: list[Any]) -> Any:
+        doc: Any = leaf
+        for _ in range(depth):
+            doc = {"a": doc}
+        return doc
+
+    compiled, interpreted = _both(nest([1, 2, True]), nest([2, 1, True]), "none", strict=True)
+    assert compiled == interpreted
+    assert compiled

@@ -132,6 +132,20 @@ CASES = [
     ),
     Case("array order", obs([1, 2, 3]), obs([3, 2, 1]), Verdict.MISMATCH, {("", K.ARRAY_ORDER)}),
     Case(
+        "array order, numbers spelled otherwise",
+        obs([[1], [2.0]]),
+        obs([[2], [1]]),
+        Verdict.MISMATCH,
+        {("", K.ARRAY_ORDER)},
+    ),
+    Case(
+        "NaN and null are no reordering",
+        obs([[1], [float("nan")]]),
+        obs([[None], [1]]),
+        Verdict.MISMATCH,
+        {("/0/0", K.TYPE_CHANGED), ("/1/0", K.VALUE_CHANGED)},
+    ),
+    Case(
         "numeric tolerance",
         obs({"p": 10.0}),
         obs({"p": 10.004}),

@@ -114,6 +114,28 @@ RULE_CASES: list[tuple[str, str, Any, Any, set[tuple[str, Kind]]]] = [
         {("/a", K.ARRAY_LENGTH), ("/a/0", K.FIELD_MISSING)},
     ),
     (
+        # One encoder writes 1.0 where the other writes 1: the same numbers.
+        "unordered arrays, numbers spelled otherwise",
+        "default: {paths: {/a: {array: unordered}}}",
+        {"a": [{"p": 1.0}, {"p": 2.0}, [3.0]]},
+        {"a": [[3], {"p": 2}, {"p": 1}]},
+        set(),
+    ),
+    (
+        "unordered arrays keep NaN apart from null",
+        "default: {paths: {/a: {array: unordered}}}",
+        {"a": [[float("nan")], [1]]},
+        {"a": [[1], [None]]},
+        {("/a/0/0", K.TYPE_CHANGED)},
+    ),
+    (
+        "unordered arrays keep booleans apart from numbers",
+        "default: {paths: {/a: {array: unordered}}}",
+        {"a": [[True], [1]]},
+        {"a": [[1], [1]]},
+        {("/a/0/0", K.TYPE_CHANGED)},
+    ),
+    (
         "unordered pairs changed elements",
         "default: {paths: {/a: {array: unordered}}}",
         {"a": [{"k": 1, "v": 1}, {"k": 2}]},

@@ -54,5 +54,5 @@ def test_status_says_how_the_comparator_runs(
     outcome = CliRunner().invoke(main, ["status"])
     assert outcome.exit_code == 0, outcome.output
     line = next(x for x in outcome.output.splitlines() if x.startswith("comparator:"))
-    assert ("install gcc" in line) is not compiled
+    assert ("reinstall shadowdiff" in line) is not compiled
     assert line.split()[1].rstrip(",") == ("compiled" if compiled else "interpreted")
