@@ -9,13 +9,17 @@ only with `-v`; `shadowdiff status` says which one runs.
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-setup(
-    ext_modules=cythonize(
-        [Extension("comparator.walk", ["comparator/walk.py"], optional=True)],
-        compiler_directives={"language_level": 3},
-        # Cython skips a source older than its C file, and would then miss a
-        # change made here; the C is regenerated on every build instead.
-        force=True,
-        quiet=True,
-    )
+extensions = cythonize(
+    [Extension("comparator.walk", ["comparator/walk.py"])],
+    compiler_directives={"language_level": 3},
+    # Cython skips a source older than its C file, and would then miss a change
+    # made here; the C is regenerated on every build instead.
+    force=True,
+    quiet=True,
 )
+for extension in extensions:
+    # A compiler that fails leaves the module interpreted instead of failing the
+    # install. Set here: cythonize makes new extensions and drops `optional`.
+    extension.optional = True
+
+setup(ext_modules=extensions)
