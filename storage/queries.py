@@ -6,7 +6,6 @@ nothing here prints. Time bounds are half-open: `since <= observed_at < until`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +15,7 @@ from sqlalchemy import ColumnElement, Engine, and_, case, func, select
 
 from comparator.model import Kind, Verdict
 from storage.engine import guard
+from storage.jsontext import json_value
 from storage.models import LIVE_RUN, comparisons, differences
 
 MISMATCH_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if k.is_mismatch)
@@ -244,8 +244,7 @@ def mismatch_report(
 
 
 def _decode(text: str | None) -> Any:
-    # The standard library, not orjson: it reads integers past 64 bits exactly.
-    return None if text is None else json.loads(text)
+    return None if text is None else json_value(text)
 
 
 def comparison_detail(

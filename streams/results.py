@@ -7,26 +7,37 @@ verdicts read it with any JSON library.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 import orjson
 
 from comparator import Comparison, Difference, Kind, Result, Verdict
+from storage.jsontext import json_text, json_value
 
 
 def encode_result(result: Result) -> bytes:
     try:
         return orjson.dumps(result)
     except TypeError:
-        # orjson refuses integers past 64 bits; the stdlib keeps them exact.
-        return json.dumps(asdict(result), separators=(",", ":"), default=_iso).encode()
+        # A difference value orjson refuses (an integer past 64 bits, nesting
+        # past 255 levels) is written by `json_text`, as the store writes it,
+        # and set in place as a fragment; orjson writes the rest.
+        differences = tuple(
+            replace(
+                d,
+                primary=orjson.Fragment(json_text(d.primary)),
+                candidate=orjson.Fragment(json_text(d.candidate)),
+            )
+            for d in result.comparison.differences
+        )
+        return orjson.dumps(
+            replace(result, comparison=replace(result.comparison, differences=differences))
+        )
 
 
 def decode_result(data: bytes) -> Result:
-    doc = _loads(data)
+    doc = json_value(data)
     comparison = doc["comparison"]
     return Result(
         request_id=doc["request_id"],
@@ -50,16 +61,3 @@ def decode_result(data: bytes) -> Result:
             summary=comparison["summary"],
         ),
     )
-
-
-def _iso(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"not JSON: {value!r}")
-
-
-def _loads(data: bytes) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)

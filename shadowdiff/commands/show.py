@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import click
-import orjson
 
 import storage
 from shadowdiff.commands.db import db_option, open_store, store_errors
+from storage.jsontext import json_text
 
 _VALUE_WIDTH = 40
 
@@ -16,7 +16,7 @@ _VALUE_WIDTH = 40
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
-    text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    text = value if isinstance(value, str) else json_text(value).decode()
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
 
 
@@ -59,6 +59,6 @@ def command(request_id: str, run_id: str, as_json: bool, db_url: str | None) -> 
     if detail is None:
         raise click.ClickException(f"no comparison for request {request_id!r} in run {run_id!r}")
     if as_json:
-        click.echo(orjson.dumps(detail.to_json(), option=orjson.OPT_INDENT_2).decode())
+        click.echo(json_text(detail.to_json(), indent=True).decode())
     else:
         click.echo(format_detail(detail))

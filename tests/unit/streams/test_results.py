@@ -30,7 +30,18 @@ def result(value: object) -> Result:
     )
 
 
-@pytest.mark.parametrize("value", [1, 1.5, "x", None, True, {"k": [1, 2]}, 2**70, -(2**80)])
+def _nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1, 1.5, "x", None, True, {"k": [1, 2]}, 2**70 + 1, -(2**80) - 1, _nested(600)],
+    ids=["int", "float", "str", "null", "bool", "object", "big", "big-negative", "deep"],
+)
 def test_round_trip_keeps_every_field(value: object) -> None:
     original = result(value)
     assert decode_result(encode_result(original)) == original
