@@ -1,14 +1,17 @@
-"""The `--bootstrap` option shared by the commands that talk to Kafka."""
+"""The options shared by the commands that talk to Kafka: `--bootstrap`, `--schema-id`."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import click
 
-from shadowdiff.settings import Settings, parse_brokers
+from shadowdiff.settings import MAX_SCHEMA_ID, Settings, parse_brokers
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 bootstrap_option = click.option(
     "--bootstrap",
@@ -16,6 +19,11 @@ bootstrap_option = click.option(
     default=None,
     help="Kafka brokers; default: KAFKA_BOOTSTRAP_SERVERS, else 127.0.0.1:9092.",
 )
+
+
+def schema_id_option(help: str) -> Callable[[F], F]:
+    """`--schema-id`, the Schema Registry id of Confluent-framed records."""
+    return click.option("--schema-id", type=click.IntRange(0, MAX_SCHEMA_ID), help=help)
 
 
 def resolve_brokers(flag: str | None, settings: Settings) -> list[str]:

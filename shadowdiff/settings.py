@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The defaults match docker-compose.yml, so a Docker user needs no variables.
@@ -16,16 +16,27 @@ DEFAULT_KAFKA = "127.0.0.1:9092"
 DEFAULT_DATABASE_URL = "postgresql://shadowdiff:shadowdiff@127.0.0.1:5432/shadowdiff"
 
 
+MAX_SCHEMA_ID = 2**31 - 1
+"""Confluent's framing holds a Schema Registry id as a signed 32-bit integer."""
+
+KAFKA_PORT = 9092
+"""The port of a broker named without one, as Kafka's own clients assume."""
+
+
 def parse_brokers(text: str) -> list[str]:
-    """`HOST:PORT[,HOST:PORT...]` as a list; ValueError saying what is wrong."""
+    """`HOST[:PORT][,HOST[:PORT]...]` as a list of HOST:PORT; ValueError saying what is wrong."""
     brokers = [b.strip() for b in text.split(",") if b.strip()]
     if not brokers:
         raise ValueError("no Kafka broker given: expected HOST:PORT[,HOST:PORT...]")
+    parsed = []
     for broker in brokers:
+        if ":" not in broker:
+            broker = f"{broker}:{KAFKA_PORT}"
         host, _, port = broker.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"{broker!r} is not a Kafka broker address: expected HOST:PORT")
-    return brokers
+        parsed.append(broker)
+    return parsed
 
 
 class Settings(BaseSettings):
@@ -61,6 +72,7 @@ class Settings(BaseSettings):
     confluent_schema_id: int | None = Field(
         None,
         ge=0,
+        le=MAX_SCHEMA_ID,
         description="Schema Registry id of the Exchange schema, when gateways publish with "
         "Confluent framing (single-object records are read either way)",
     )
@@ -75,16 +87,6 @@ class Settings(BaseSettings):
         """The redaction key's text (None when unset or empty: the development key)."""
         key = self.shadowdiff_redaction_key
         return (key.get_secret_value() or None) if key is not None else None
-
-    @field_validator("kafka_bootstrap_servers")
-    @classmethod
-    def _brokers(cls, text: str) -> str:
-        parse_brokers(text)
-        return text
-
-    @property
-    def kafka_brokers(self) -> list[str]:
-        return parse_brokers(self.kafka_bootstrap_servers)
 
 
 def describe(error: ValidationError) -> str:

@@ -11,7 +11,12 @@ from typing import get_args
 
 import click
 
-from shadowdiff.brokers import bootstrap_option, kafka_errors_reported_by_us, resolve_brokers
+from shadowdiff.brokers import (
+    bootstrap_option,
+    kafka_errors_reported_by_us,
+    resolve_brokers,
+    schema_id_option,
+)
 from shadowdiff.settings import Settings
 from streams.capture import CaptureError, read_capture
 from streams.codec import EncodeError, Framing
@@ -51,9 +56,7 @@ async def _publish(capture: Path, publisher: Publisher) -> int:
     show_default=True,
     help="Avro framing: single-object (schema fingerprint) or confluent (registry id)",
 )
-@click.option(
-    "--schema-id", type=int, help="Schema Registry id of the Exchange schema (confluent framing)"
-)
+@schema_id_option("Schema Registry id of the Exchange schema (confluent framing)")
 def command(
     capture: Path,
     bootstrap: str | None,

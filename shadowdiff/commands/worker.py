@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING
 import click
 
 import storage
-from shadowdiff.brokers import bootstrap_option, kafka_errors_reported_by_us, resolve_brokers
+from shadowdiff.brokers import (
+    bootstrap_option,
+    kafka_errors_reported_by_us,
+    resolve_brokers,
+    schema_id_option,
+)
 from shadowdiff.commands.db import open_store, store_errors
 from shadowdiff.rules import resolve_rules, rules_option
 from shadowdiff.settings import Settings
@@ -34,12 +39,9 @@ if TYPE_CHECKING:
     default=None,
     help="Seconds of event time a side waits for its counterpart (default: GRACE_PERIOD_S or 30).",
 )
-@click.option(
-    "--schema-id",
-    type=click.IntRange(0, 2**31 - 1),
-    default=None,
-    help="Schema Registry id of the Exchange schema, for gateways that publish with "
-    "Confluent framing (default: CONFLUENT_SCHEMA_ID; single-object records need none).",
+@schema_id_option(
+    "Schema Registry id of the Exchange schema, for gateways that publish with "
+    "Confluent framing (default: CONFLUENT_SCHEMA_ID; single-object records need none)."
 )
 @click.option(
     "--partitions",
@@ -94,14 +96,14 @@ def command(
     from streams.app import WorkerConfig
 
     settings = Settings().model_copy(update=overrides)
-    resolve_brokers(bootstrap, settings)  # a malformed address is named before anything starts
+    brokers = resolve_brokers(bootstrap, settings)  # named before anything starts
     rules = resolve_rules(settings.rules_file)
     open_store(settings.database_url).dispose()  # a malformed URL is named before Kafka is
     try:
         with kafka_errors_reported_by_us():
             counts = asyncio.run(
                 ensure_topics(
-                    settings.kafka_brokers,
+                    brokers,
                     {
                         settings.exchanges_topic: partitions,
                         settings.comparisons_topic: partitions,
@@ -114,7 +116,7 @@ def command(
             f"{error}\nIs Kafka running? Point KAFKA_BOOTSTRAP_SERVERS or --bootstrap at it."
         ) from error
     config = WorkerConfig(
-        brokers=settings.kafka_brokers,
+        brokers=brokers,
         database_url=settings.database_url,
         rules=rules,
         app_id=settings.worker_id,

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from shadowdiff.settings import DEFAULT_DATABASE_URL, DEFAULT_KAFKA, Settings
+from shadowdiff.settings import DEFAULT_DATABASE_URL, DEFAULT_KAFKA, Settings, parse_brokers
 
 COMPOSE = Path(__file__).resolve().parents[3] / "docker-compose.yml"
 
@@ -58,4 +58,4 @@ def test_worker_reaches_the_services_by_their_compose_names(services: dict[str, 
     assert (db.username, db.password, db.path) == (default.username, default.password, default.path)
     # Settings parses what compose passes.
     settings = Settings(kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
-    assert settings.kafka_brokers == ["kafka:19092"]
+    assert parse_brokers(settings.kafka_bootstrap_servers) == ["kafka:19092"]
