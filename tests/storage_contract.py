@@ -324,12 +324,7 @@ class StoreContract:
         writer = storage.ResultWriter(engine, rules_version=RULES, redaction_key=b"k1")
         writer.write([make_result("r1", differences=diffs)])
 
-        with engine.connect() as connection:
-            stored = " ".join(
-                str(v)
-                for row in connection.execute(sa.text("SELECT * FROM differences"))
-                for v in row
-            )
+        stored = _stored_differences(engine)
         for primary, candidate in secrets.values():
             assert primary not in stored
             assert candidate is None or candidate not in stored
@@ -378,6 +373,8 @@ class StoreContract:
         writer = storage.ResultWriter(engine, rules_version=RULES, redaction_key=b"k1")
         writer.write([make_result("r1", differences=[card, total])])
 
+        stored = _stored_differences(engine)
+        assert "4111-1111" not in stored and "4242-4242" not in stored
         detail = storage.comparison_detail(engine, "r1")
         assert detail is not None
         values = {d.path: (d.primary, d.candidate) for d in detail.differences}
@@ -491,3 +488,10 @@ class StoreContract:
         assert detail.candidate_status is None and detail.candidate_latency_ms is None
         assert detail.differences == ()
         assert detail.to_json()["differences"] == []
+
+
+def _stored_differences(engine: sa.Engine) -> str:
+    """Every column of every stored difference, as one text: what the store holds."""
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT * FROM differences"))
+        return " ".join(str(v) for row in rows for v in row)

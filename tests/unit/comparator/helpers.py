@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from comparator import Comparison, Difference, Kind, Observation
 
@@ -54,3 +58,41 @@ def to_patch(differences: tuple[Difference, ...]) -> list[dict[str, Any]]:
     remove.sort(key=lambda op: _order(op["path"]), reverse=True)
     add.sort(key=lambda op: _order(op["path"]))
     return replace + remove + add
+
+
+# Small alphabets, so that two random documents often share structure.
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-2, 2)
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([0.0, 1.0, 2.0, -0.0])
+    | st.text(alphabet="ab~/\u00e9", max_size=3)
+)
+documents = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(alphabet="ab/~", max_size=2), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+EXAMPLES = settings(max_examples=500, deadline=None)
+
+
+def disguised(doc: Any, rnd: random.Random, swapped: list[bool]) -> Any:
+    """`doc` with members reversed, integral numbers re-spelled, and (at random)
+    booleans replaced by the number `==` to them, noting each replacement."""
+    if isinstance(doc, dict):
+        return {k: disguised(doc[k], rnd, swapped) for k in reversed(list(doc))}
+    if isinstance(doc, list):
+        return [disguised(v, rnd, swapped) for v in doc]
+    if isinstance(doc, bool):
+        if rnd.random() < 0.2:
+            swapped.append(True)
+            return rnd.choice([int, float])(doc)
+        return doc
+    if isinstance(doc, int | float) and doc == int(doc) and abs(doc) < 2**53:
+        return rnd.choice([int, float])(doc)
+    return doc

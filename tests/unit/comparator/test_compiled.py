@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from comparator import RuleSet, parse_rules, walk
-from tests.unit.comparator.test_properties import EXAMPLES, disguised, documents
+from tests.unit.comparator.helpers import EXAMPLES, disguised, documents
 
 RULES = {
     "none": RuleSet.default(),

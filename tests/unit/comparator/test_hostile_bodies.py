@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from comparator import Comparison, Difference, Kind, Observation, RuleSet, Verdict, compare
-from comparator.walk import MAX_DIFFERENCES, Found, diff_documents, json_equal
+from comparator.walk import MAX_DEPTH, MAX_DIFFERENCES, Found, diff_documents, json_equal
 from tests.unit.comparator.helpers import kinds
 
 JSON = "application/json"
@@ -107,8 +107,18 @@ def test_walk_keeps_booleans_apart_from_numbers_deep_down(key: str | None) -> No
 
 
 @pytest.mark.parametrize("key", [None, "a"], ids=["arrays", "objects"])
-def test_json_equal_gives_up_on_deep_documents_instead_of_crashing(key: str | None) -> None:
-    # Compiled, nothing but this limit keeps the recursion off the C stack's end.
+def test_json_equal_gives_up_past_its_depth_limit(key: str | None) -> None:
+    # Compiled, nothing but this limit keeps the recursion off the C stack's
+    # end; interpreted, it gives up there too, before Python's own limit.
+    def nest(depth: int) -> Any:
+        doc: Any = True
+        for _ in range(depth):
+            doc = [doc] if key is None else {key: doc}
+        return doc
+
+    assert json_equal(nest(MAX_DEPTH), nest(MAX_DEPTH))
+    with pytest.raises(RecursionError):
+        json_equal(nest(MAX_DEPTH + 1), nest(MAX_DEPTH + 1))
     with pytest.raises(RecursionError):
         json_equal(_deep_doc(True, key), _deep_doc(True, key))
 

@@ -8,34 +8,14 @@ from typing import Any
 
 import jsonpatch
 from deepdiff import DeepDiff
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from comparator import Difference, Kind, Verdict, compare, parse_rules
-from tests.unit.comparator.helpers import json_equal, obs, to_patch
+from tests.unit.comparator.helpers import EXAMPLES, disguised, documents, json_equal, obs, to_patch
 
 # No path rules and GraphQL off: plain JSON semantics, nothing ignored.
 NO_RULES = parse_rules("default: {graphql: off}")
-
-# Small alphabets, so that two random documents often share structure.
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(-2, 2)
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.sampled_from([0.0, 1.0, 2.0, -0.0])
-    | st.text(alphabet="ab~/\u00e9", max_size=3)
-)
-documents = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.text(alphabet="ab/~", max_size=2), inner, max_size=4)
-    ),
-    max_leaves=20,
-)
-EXAMPLES = settings(max_examples=500, deadline=None)
 
 
 def deepdiff_json(a: Any, b: Any) -> DeepDiff:
@@ -105,23 +85,6 @@ def test_verdict_agrees_with_deepdiff(a: Any, b: Any) -> None:
     result = compare(obs(encode(a)), obs(encode(b)), NO_RULES)
     reference = deepdiff_json(a, b)
     assert (result.verdict is Verdict.MATCH) == (not reference), reference
-
-
-def disguised(doc: Any, rnd: random.Random, swapped: list[bool]) -> Any:
-    """`doc` with members reversed, integral numbers re-spelled, and (at random)
-    booleans replaced by the number `==` to them, noting each replacement."""
-    if isinstance(doc, dict):
-        return {k: disguised(doc[k], rnd, swapped) for k in reversed(list(doc))}
-    if isinstance(doc, list):
-        return [disguised(v, rnd, swapped) for v in doc]
-    if isinstance(doc, bool):
-        if rnd.random() < 0.2:
-            swapped.append(True)
-            return rnd.choice([int, float])(doc)
-        return doc
-    if isinstance(doc, int | float) and doc == int(doc) and abs(doc) < 2**53:
-        return rnd.choice([int, float])(doc)
-    return doc
 
 
 @EXAMPLES
