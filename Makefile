@@ -26,6 +26,7 @@ services: $(STAMP)
 
 test: services
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22
+Create Date: 2024-06-01
 
 The closed sets below are spelled out rather than imported: a migration is a
 snapshot, and adding a verdict or difference kind later is a new migration that
