@@ -4,7 +4,14 @@ PostgreSQL in production, SQLite for the embedded default; the same code and
 the same contract tests serve both. Imports `comparator` for its types only.
 """
 
-from storage.engine import SchemaMissing, StorageError, StoreUnavailable, connect, safe_url
+from storage.engine import (
+    NotADatabase,
+    SchemaMissing,
+    StorageError,
+    StoreUnavailable,
+    connect,
+    safe_url,
+)
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import LIVE_RUN, RunKind, SignatureStatus
 from storage.queries import (
@@ -26,6 +33,7 @@ __all__ = [
     "DifferenceDetail",
     "EndpointReport",
     "MismatchReport",
+    "NotADatabase",
     "PathCount",
     "Redactor",
     "ResultWriter",

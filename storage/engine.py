@@ -43,6 +43,17 @@ class SchemaMissing(StorageError):
         self.url = url
 
 
+class NotADatabase(StorageError):
+    """The SQLite file holds something else: no retry will help, another file will."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"{url} names a file that is not a database (SQLite says: file is not a "
+            "database): point DATABASE_URL or --db at a database file"
+        )
+        self.url = url
+
+
 def normalise_url(url: str | URL) -> URL:
     """The URL SQLAlchemy should use: plain `postgresql://` gets the psycopg 3 driver."""
     parsed = make_url(url)
@@ -110,10 +121,10 @@ def guard(engine: Engine) -> Iterator[None]:
     except exc.DBAPIError as error:
         if _is_missing_table(error):
             raise SchemaMissing(safe_url(engine)) from error
-        if (
-            isinstance(error, exc.OperationalError | exc.InterfaceError)
-            or error.connection_invalidated
-            or _is_not_a_database(error)
+        if _is_not_a_database(error):
+            raise NotADatabase(safe_url(engine)) from error
+        if isinstance(error, exc.OperationalError | exc.InterfaceError) or (
+            error.connection_invalidated
         ):
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
             raise StoreUnavailable(safe_url(engine), reason) from error

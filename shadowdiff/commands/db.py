@@ -59,7 +59,7 @@ def store_errors() -> Iterator[None]:
         raise click.ClickException(
             f"{error}\nIs the database running? Point DATABASE_URL or --db at it."
         ) from error
-    except storage.SchemaMissing as error:
+    except storage.StorageError as error:  # a missing schema, a file that is no database
         raise click.ClickException(str(error)) from error
 
 

@@ -148,7 +148,8 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
     junk.write_bytes(b"\x00\xffnot sqlite at all" * 10)
     code, out = run("mismatches", "--db", f"sqlite:///{junk}")
     assert code == 1
-    assert "file is not a database" in out
+    assert "file is not a database" in out and "junk.dat" in out
+    assert "Is the database running?" not in out  # no wait will mend it
 
 
 def test_db_upgrade_to_an_unknown_revision_is_a_usage_error(db: str) -> None:
