@@ -367,6 +367,8 @@ def test_a_waiting_side_is_never_committed_past(
     assert landed >= expected - len(orphans), worker.tail()
     time.sleep(3.0)  # a few commit intervals
     held = committed(fault_env)
+    waiting = expected - rows(engine)
+    assert waiting == len(orphans), f"{waiting} sides waiting at the kill, not {len(orphans)}"
     worker.kill()
     worker.start()
     wait_for_rows(engine, expected, worker, 60)
