@@ -35,10 +35,14 @@ class LocalService(ABC):
         self._data_dir = data_dir
         self._atexit_registered = False
 
+    def not_started(self) -> ServiceError:
+        """The error for asking a service that is not running what only a running one knows."""
+        return ServiceError(f"the {self.what} has not been started")
+
     @property
     def data_dir(self) -> Path:
         if self._data_dir is None:
-            raise ServiceError(f"the {self.what} has not been started")
+            raise self.not_started()
         return self._data_dir
 
     @property

@@ -66,7 +66,7 @@ class KafkaBroker(LocalService):
     def bootstrap(self) -> str:
         """`127.0.0.1:PORT` of the PLAINTEXT listener (fixed once the broker first starts)."""
         if self._port is None:
-            raise ServiceError("the kafka broker has not been started")
+            raise self.not_started()
         return f"{HOST}:{self._port}"
 
     @property

@@ -117,7 +117,7 @@ class PostgresServer(LocalService):
     @property
     def port(self) -> int:
         if self._port is None:
-            raise ServiceError("the postgres server has not been started")
+            raise self.not_started()
         return self._port
 
     @property
@@ -134,7 +134,7 @@ class PostgresServer(LocalService):
     def version(self) -> str:
         """The server's `server_version` (e.g. "15.14 (Debian 15.14-0+deb12u1)")."""
         if self._version is None:
-            raise ServiceError("the postgres server has not been started")
+            raise self.not_started()
         return self._version
 
     @property
