@@ -8,7 +8,8 @@ other dialect and is the reference for what a batch write means:
 2. insert the differences of the new ones only;
 3. add the new rows to their signatures' counts (an upsert, so concurrent
    writers never lose an increment), topping the example request ids up to
-   `examples` while a signature has fewer.
+   `examples` while a signature has fewer;
+4. add them to the minute rollups (`storage.rollups`).
 
 All of it runs on the caller's connection, inside the caller's transaction.
 """
@@ -22,6 +23,7 @@ import orjson
 from sqlalchemy import Connection, case, update
 
 from comparator.model import Result
+from storage import rollups
 from storage.models import comparisons, differences, signatures
 from storage.redaction import Redactor
 from storage.rows import (
@@ -50,7 +52,7 @@ def write_batch(
     )
     statement = (
         insert(connection, comparisons)
-        .on_conflict_do_nothing(index_elements=["run_id", "request_id"])
+        .on_conflict_do_nothing(index_elements=["run_id", "request_id", "observed_at"])
         .returning(comparisons.c.request_id)
     )
     inserted = set(connection.execute(statement, rows).scalars())
@@ -60,11 +62,14 @@ def write_batch(
     difference_dicts = as_dicts(DIFFERENCE_COLUMNS, difference_rows(new, run_id, redactor))
     if difference_dicts:
         connection.execute(insert(connection, differences), difference_dicts)
-    _count_signatures(connection, signature_deltas(new, examples), examples)
+    count_signatures(connection, run_id, signature_deltas(new, examples), examples)
+    rollups.add(connection, run_id, new)
     return len(inserted)
 
 
-def _count_signatures(connection: Connection, deltas: list[SignatureDelta], examples: int) -> None:
+def count_signatures(
+    connection: Connection, run_id: str, deltas: list[SignatureDelta], examples: int
+) -> None:
     """Add this batch's new rows to the signature counts, atomically per signature.
 
     The upsert adds to the stored count under the row lock, so concurrent
@@ -76,7 +81,7 @@ def _count_signatures(connection: Connection, deltas: list[SignatureDelta], exam
     table = signatures
     stmt = insert(connection, table)
     stmt = stmt.on_conflict_do_update(
-        index_elements=["signature", "endpoint"],
+        index_elements=["run_id", "signature", "endpoint"],
         set_={
             "count": table.c["count"] + stmt.excluded["count"],
             "first_seen": case(
@@ -92,9 +97,11 @@ def _count_signatures(connection: Connection, deltas: list[SignatureDelta], exam
     ).returning(table.c.signature, table.c.endpoint, table.c.example_request_ids)
     rows = [
         {
+            "run_id": run_id,
             "signature": d.signature,
             "endpoint": d.endpoint,
             "summary": d.summary,
+            "paths": orjson.dumps(d.paths).decode(),
             "first_seen": d.first_seen,
             "last_seen": d.last_seen,
             "count": d.count,
@@ -104,6 +111,7 @@ def _count_signatures(connection: Connection, deltas: list[SignatureDelta], exam
     ]
     stored = connection.execute(stmt, rows).all()
     by_key = {(d.signature, d.endpoint): d for d in deltas}
+    mine = (table.c.run_id == run_id,)
     for signature, endpoint, examples_json in stored:
         # An existing signature keeps its examples; top them up while there are
         # fewer than wanted. The upsert above holds the row lock, so this is safe.
@@ -115,6 +123,6 @@ def _count_signatures(connection: Connection, deltas: list[SignatureDelta], exam
         if merged != existing:
             connection.execute(
                 update(table)
-                .where(table.c.signature == signature, table.c.endpoint == endpoint)
+                .where(*mine, table.c.signature == signature, table.c.endpoint == endpoint)
                 .values(example_request_ids=orjson.dumps(merged).decode())
             )

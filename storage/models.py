@@ -20,7 +20,6 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Float,
-    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -28,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 
 from comparator.model import Kind, Verdict
@@ -113,45 +113,121 @@ comparisons = Table(
     Column("signature", Text),
     Column("rules_version", Text, nullable=False),
     Column("stored_at", UTCDateTime, nullable=False),
-    PrimaryKeyConstraint("run_id", "request_id", name="pk_comparisons"),
+    # `observed_at` is in the key because PostgreSQL partitions by it and a
+    # unique key must hold the partition key. A replay re-derives the same
+    # observed_at (the primary's started_at, or the only side's), so the key
+    # still makes every replay of a request a no-op (docs/design.md).
+    PrimaryKeyConstraint("run_id", "request_id", "observed_at", name="pk_comparisons"),
     CheckConstraint(_in("verdict", VERDICT_VALUES), name="ck_comparisons_verdict"),
-    Index("ix_comparisons_endpoint_observed_at", "endpoint", "observed_at"),
-    Index("ix_comparisons_observed_at", "observed_at"),
+    Index("ix_comparisons_endpoint_observed_at", "run_id", "endpoint", "observed_at"),
+    # The non-matching few, for examples and lists of problems, without
+    # scanning the matches around them.
+    Index(
+        "ix_comparisons_unmatched",
+        "run_id",
+        "endpoint",
+        "observed_at",
+        postgresql_where=text("verdict <> 'match'"),
+        sqlite_where=text("verdict <> 'match'"),
+    ),
+    postgresql_partition_by="RANGE (observed_at)",
 )
+"""One row per judged request per run. Range-partitioned by day on PostgreSQL
+(`storage.partitions`); a plain table on SQLite."""
 
 differences = Table(
     "differences",
     metadata,
     Column("run_id", Text, nullable=False),
     Column("request_id", Text, nullable=False),
+    # The comparison's, so a day's differences sit in the same day's partition
+    # and are pruned with it.
+    Column("observed_at", UTCDateTime, nullable=False),
     Column("seq", Integer, nullable=False),
     Column("path", Text, nullable=False),
     Column("kind", Text, nullable=False),
     # JSON text (NULL: the side has no value); redacted before it gets here.
     Column("primary_value", Text),
     Column("candidate_value", Text),
-    PrimaryKeyConstraint("run_id", "request_id", "seq", name="pk_differences"),
-    ForeignKeyConstraint(
-        ["run_id", "request_id"],
-        ["comparisons.run_id", "comparisons.request_id"],
-        name="fk_differences_comparison",
-        ondelete="CASCADE",
-    ),
+    # No foreign key: the writer stores a comparison and its differences in one
+    # transaction, and whole partitions are dropped together, which a foreign
+    # key between partitioned tables would make a scan of the other table.
+    PrimaryKeyConstraint("run_id", "request_id", "observed_at", "seq", name="pk_differences"),
     CheckConstraint(_in("kind", KIND_VALUES), name="ck_differences_kind"),
+    postgresql_partition_by="RANGE (observed_at)",
 )
 
 signatures = Table(
     "signatures",
     metadata,
+    Column("run_id", Text, nullable=False),
     Column("signature", Text, nullable=False),
     Column("endpoint", Text, nullable=False),
     Column("summary", Text, nullable=False, server_default=""),
+    # JSON array of [path template, kind]: the problem the signature names.
+    Column("paths", Text, nullable=False, server_default="[]"),
     Column("first_seen", UTCDateTime, nullable=False),
     Column("last_seen", UTCDateTime, nullable=False),
     Column("count", Integer, nullable=False),
     # A JSON array of a few request ids: the first ones stored.
     Column("example_request_ids", Text, nullable=False, server_default="[]"),
     Column("status", Text, nullable=False, server_default="new"),
-    PrimaryKeyConstraint("signature", "endpoint", name="pk_signatures"),
+    PrimaryKeyConstraint("run_id", "signature", "endpoint", name="pk_signatures"),
     CheckConstraint(_in("status", SIGNATURE_STATUS_VALUES), name="ck_signatures_status"),
 )
+"""The distinct problems of a run, all time: counts, first and last seen, examples."""
+
+VERDICT_COLUMNS: dict[str, str] = {v: f"n_{v}" for v in VERDICT_VALUES}
+"""The `endpoint_minutes` column that counts each verdict."""
+
+endpoint_minutes = Table(
+    "endpoint_minutes",
+    metadata,
+    Column("run_id", Text, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("minute", UTCDateTime, nullable=False),
+    Column("total", Integer, nullable=False),
+    *(
+        Column(name, Integer, nullable=False, server_default="0")
+        for name in VERDICT_COLUMNS.values()
+    ),
+    # Latency histograms (`storage.latency`): JSON objects of bucket -> count.
+    Column("primary_latency", Text, nullable=False, server_default="{}"),
+    Column("candidate_latency", Text, nullable=False, server_default="{}"),
+    PrimaryKeyConstraint("run_id", "endpoint", "minute", name="pk_endpoint_minutes"),
+)
+"""Per run, endpoint and minute of event time: what every report reads."""
+
+signature_minutes = Table(
+    "signature_minutes",
+    metadata,
+    Column("run_id", Text, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("signature", Text, nullable=False),
+    Column("minute", UTCDateTime, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("run_id", "endpoint", "signature", "minute", name="pk_signature_minutes"),
+)
+"""Per run, endpoint, signature and minute: how many requests had the problem."""
+
+PrunedData = Literal["raw", "rollups"]
+"""What retention removes: raw rows (comparisons, differences) or the minute rollups."""
+
+pruned = Table(
+    "pruned",
+    metadata,
+    Column("data", Text, primary_key=True),
+    Column("before", UTCDateTime, nullable=False),
+    CheckConstraint(_in("data", get_args(PrunedData)), name="ck_pruned_data"),
+)
+"""How far retention has removed each kind of data, so queries over that time
+say it is gone rather than report no traffic."""
+
+RUN_SCOPED_TABLES: tuple[Table, ...] = (
+    comparisons,
+    differences,
+    signatures,
+    endpoint_minutes,
+    signature_minutes,
+)
+"""Every table whose rows belong to one run (`run_id`)."""

@@ -14,7 +14,8 @@ with everything else):
    (`ON CONFLICT DO NOTHING RETURNING`) and the differences of exactly those;
 3. one upsert (`_COUNT_SIGNATURES`) adds the new results' signature deltas
    (`storage.rows.signature_deltas`, the generic path's own) to the counts
-   and examples, set-based in the server.
+   and examples, set-based in the server, and `storage.rollups` adds them to
+   the minute rollups.
 
 Staging tables are session-local (`TEMP`, `ON COMMIT DELETE ROWS`: unlogged,
 unindexed, and empty again once the batch commits or rolls back), created once
@@ -36,6 +37,7 @@ from psycopg import errors
 from sqlalchemy import Connection, exc
 
 from comparator.model import Result
+from storage import rollups
 from storage.redaction import Redactor
 from storage.rows import (
     COMPARISON_COLUMNS,
@@ -88,28 +90,28 @@ _MERGE = f"""
 WITH new AS (
     INSERT INTO comparisons ({", ".join(COMPARISON_COLUMNS)})
     SELECT * FROM {_STAGED_COMPARISONS} ORDER BY request_id COLLATE "C"
-    ON CONFLICT (run_id, request_id) DO NOTHING
-    RETURNING request_id
+    ON CONFLICT (run_id, request_id, observed_at) DO NOTHING
+    RETURNING request_id, observed_at
 ), new_differences AS (
     INSERT INTO differences ({", ".join(DIFFERENCE_COLUMNS)})
-    SELECT d.* FROM {_STAGED_DIFFERENCES} AS d JOIN new USING (request_id)
+    SELECT d.* FROM {_STAGED_DIFFERENCES} AS d JOIN new USING (request_id, observed_at)
 )
 SELECT request_id FROM new
 """
 """Moves the staged rows that are new into place; returns their request ids.
 
-Data-modifying CTEs all run, referenced or not, and the foreign-key checks of
-`differences` fire at the end of the statement, once `new` is in place."""
+Data-modifying CTEs all run, referenced or not."""
 
 _COUNT_SIGNATURES = """
-INSERT INTO signatures AS t
-    (signature, endpoint, summary, first_seen, last_seen, count, example_request_ids)
-SELECT signature, endpoint, summary, first_seen, last_seen, count, examples::text
+INSERT INTO signatures AS t (run_id, signature, endpoint, summary, paths, first_seen,
+    last_seen, count, example_request_ids)
+SELECT %(run)s, signature, endpoint, summary, paths::text, first_seen, last_seen, count,
+    examples::text
 FROM json_to_recordset(%(deltas)s::json) AS d(
-    signature text, endpoint text, summary text, first_seen timestamptz,
+    signature text, endpoint text, summary text, paths json, first_seen timestamptz,
     last_seen timestamptz, count int4, examples json)
 ORDER BY signature COLLATE "C", endpoint COLLATE "C"
-ON CONFLICT (signature, endpoint) DO UPDATE SET
+ON CONFLICT (run_id, signature, endpoint) DO UPDATE SET
     count = t.count + excluded.count,
     first_seen = least(t.first_seen, excluded.first_seen),
     last_seen = greatest(t.last_seen, excluded.last_seen),
@@ -198,8 +200,9 @@ def write_batch(
             new = [result for result in ordered if result.request_id in inserted]
         deltas = signature_deltas(new, examples)
         if deltas:
-            params = {"deltas": _deltas_json(deltas), "examples": examples}
+            params = {"run": run_id, "deltas": _deltas_json(deltas), "examples": examples}
             cursor.execute(_COUNT_SIGNATURES, params)
+        rollups.add(connection, run_id, new)
     return len(new)
 
 

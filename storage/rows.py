@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from comparator.model import Result
+from comparator.model import Kind, Result
 from storage.jsontext import json_text
 from storage.redaction import Redactor
 
@@ -38,6 +38,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
 DIFFERENCE_COLUMNS: tuple[str, ...] = (
     "run_id",
     "request_id",
+    "observed_at",
     "seq",
     "path",
     "kind",
@@ -47,7 +48,7 @@ DIFFERENCE_COLUMNS: tuple[str, ...] = (
 """The `differences` columns, in the order `difference_rows` yields them."""
 
 ComparisonRow = tuple[Any, ...]
-DifferenceRow = tuple[str, str, int, str, str, str | None, str | None]
+DifferenceRow = tuple[str, str, datetime, int, str, str, str | None, str | None]
 
 
 def encode_value(value: Any) -> str | None:
@@ -100,12 +101,13 @@ def difference_rows(
 ) -> Iterator[DifferenceRow]:
     """The `differences` rows of `results`, in `DIFFERENCE_COLUMNS` order, secrets redacted."""
     for result in results:
-        request_id = result.request_id
+        request_id, observed_at = result.request_id, result.observed_at
         for seq, difference in enumerate(result.comparison.differences):
             primary, candidate = redactor.values(difference)
             yield (
                 run_id,
                 request_id,
+                observed_at,
                 seq,
                 difference.path,
                 difference.kind.value,
@@ -121,6 +123,7 @@ class SignatureDelta:
     signature: str
     endpoint: str
     summary: str
+    paths: tuple[tuple[str, str], ...]
     first_seen: datetime
     last_seen: datetime
     count: int
@@ -146,6 +149,7 @@ def signature_deltas(new: list[Result], examples: int) -> list[SignatureDelta]:
                 signature=signature,
                 endpoint=endpoint,
                 summary=next((m.comparison.summary for m in members if m.comparison.summary), ""),
+                paths=problem_paths(members[0]),
                 first_seen=members[0].observed_at,
                 last_seen=members[-1].observed_at,
                 count=len(members),
@@ -153,6 +157,30 @@ def signature_deltas(new: list[Result], examples: int) -> list[SignatureDelta]:
             )
         )
     return deltas
+
+
+def problem_paths(result: Result) -> tuple[tuple[str, str], ...]:
+    """The sorted (path template, kind) pairs a signature names, array indices folded.
+
+    The comparator hashes the same set into the signature; it is rebuilt here
+    from the stored pointers (a segment of digits is taken for an array index),
+    so the store can count requests per differing path from signatures alone.
+    Tolerated differences are left out, as the signature leaves them out.
+    """
+    found = {
+        (_template(d.path), d.kind.value)
+        for d in result.comparison.differences
+        if d.kind is not Kind.NUMERIC_TOLERANCE
+    }
+    return tuple(sorted(found))
+
+
+def _template(pointer: str) -> str:
+    if not pointer.startswith("/"):
+        return pointer  # status, content_type, header:NAME, or "" (the body)
+    return "/".join(
+        "[*]" if part.isascii() and part.isdigit() else part for part in pointer.split("/")
+    )
 
 
 def as_dicts(columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:

@@ -1,10 +1,13 @@
 """The batch writer: judged results into the store, idempotently.
 
 Delivery upstream is at-least-once, so the same `Result` may arrive twice (a
-replayed Kafka batch, a restarted worker). The key (run_id, request_id) makes a
-replay harmless: `INSERT ... ON CONFLICT DO NOTHING ... RETURNING` tells which
+replayed Kafka batch, a restarted worker). The key (run_id, request_id,
+observed_at) makes a replay harmless (a replay re-derives the same event
+time): `INSERT ... ON CONFLICT DO NOTHING ... RETURNING` tells which
 comparisons are new, and only those get difference rows and count towards
-signatures. A batch is one transaction, so a crash leaves all of it or none.
+signatures and the minute rollups (`storage.rollups`). A batch is one
+transaction, so a crash leaves all of it or none. On PostgreSQL the writer
+first makes sure the batch's days have partitions (`storage.partitions`).
 
 Two paths do the writing with the same contract: `storage.pg_copy` on
 PostgreSQL (binary COPY into staging, then one set-based statement) and
@@ -23,6 +26,7 @@ from comparator.model import Result
 from storage import bulk, pg_copy
 from storage.engine import guard
 from storage.models import LIVE_RUN, RunKind, runs
+from storage.partitions import Partitions
 from storage.redaction import Redactor
 from storage.rows import encode_value, first_per_request
 from storage.writer_sql import insert
@@ -89,6 +93,7 @@ class ResultWriter:
         self._redactor = Redactor(redaction_key)
         self._examples = examples_per_signature
         self._clock = clock
+        self._partitions = Partitions(engine)
         ensure_run(
             engine,
             run_id,
@@ -112,6 +117,8 @@ class ResultWriter:
             return 0
         stored_at = self._clock()
         info: dict[Any, Any] | None = None
+        with guard(self.engine):
+            self._partitions.ensure(result.observed_at for result in unique.values())
         try:
             with guard(self.engine), self.engine.begin() as connection:
                 if connection.dialect.name != "postgresql":

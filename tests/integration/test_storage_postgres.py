@@ -12,6 +12,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import make_url
 
+import storage
+from storage import partitions
+from tests.migration_check import check_upgrade_keeps_every_row
 from tests.storage_contract import StoreContract
 
 pytestmark = pytest.mark.integration
@@ -30,3 +33,12 @@ class TestPostgresStore(StoreContract):
             .set(password="secret", port=1)
             .render_as_string(hide_password=False)
         )
+
+
+def test_upgrade_from_0001_keeps_every_row_and_backfills_rollups(fresh_database: str) -> None:
+    check_upgrade_keeps_every_row(fresh_database)
+    engine = storage.connect(fresh_database)
+    with engine.connect() as connection:
+        days = partitions.existing_days(connection)
+    engine.dispose()
+    assert len(days) >= 5  # the five days of old rows, each in its own partition

@@ -1,0 +1,87 @@
+"""Latency histograms that merge: fixed log-scale buckets, counts per bucket.
+
+A minute's latencies of one endpoint and side are kept as counts per bucket,
+never as the values, so minutes add up to hours and days by adding counts, and
+a percentile of any range is read from the merged counts. Bucket `b >= 1`
+holds latencies in [2^((b-1)/8), 2^(b/8)) ms, eight buckets per doubling, each
+about 9 % wide; bucket 0 holds everything under 1 ms. A percentile is reported
+as its bucket's geometric middle, so it is within 4.5 % of the true value
+(half a bucket's width), whatever the distribution.
+
+Stored as compact JSON objects of bucket -> count (`{"52":3,"53":1}`): only
+the buckets in use, on every dialect, merged by the database itself on upsert.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+import orjson
+
+BUCKETS_PER_DOUBLING = 8
+
+Histogram = dict[int, int]
+"""Bucket index -> how many latencies fell in it."""
+
+
+def bucket(ms: float) -> int:
+    """The bucket of a latency in milliseconds (negative and NaN count as 0 ms)."""
+    if not ms >= 1.0:  # also NaN
+        return 0
+    if math.isinf(ms):
+        ms = 1e300
+    return 1 + math.floor(BUCKETS_PER_DOUBLING * math.log2(ms))
+
+
+def middle_ms(index: int) -> float:
+    """The geometric middle of a bucket, the value a percentile reports."""
+    if index <= 0:
+        return 0.5
+    return float(2.0 ** ((index - 0.5) / BUCKETS_PER_DOUBLING))
+
+
+def add(histogram: Histogram, ms: float | None) -> None:
+    """Count one latency (None: the side gave none, nothing is counted)."""
+    if ms is not None:
+        index = bucket(ms)
+        histogram[index] = histogram.get(index, 0) + 1
+
+
+def merge(histograms: Iterable[Mapping[int, int]]) -> Histogram:
+    """The sum of several histograms."""
+    total: Histogram = {}
+    for histogram in histograms:
+        for index, count in histogram.items():
+            total[index] = total.get(index, 0) + count
+    return total
+
+
+def quantile(histogram: Mapping[int, int], q: float) -> float | None:
+    """The `q` quantile (0 < q <= 1) in ms, or None for an empty histogram.
+
+    The nearest-rank definition: the smallest bucket with at least q·n values
+    at or below it.
+    """
+    n = sum(histogram.values())
+    if n == 0:
+        return None
+    rank = max(1, math.ceil(q * n))
+    seen = 0
+    for index in sorted(histogram):
+        seen += histogram[index]
+        if seen >= rank:
+            return middle_ms(index)
+    raise AssertionError("unreachable: the ranks add up to n")
+
+
+def encode(histogram: Mapping[int, int]) -> str:
+    """JSON text of a histogram, buckets in order (`{}` when empty)."""
+    return orjson.dumps({str(i): histogram[i] for i in sorted(histogram)}).decode()
+
+
+def decode(text: str | None) -> Histogram:
+    """A stored histogram back as bucket -> count."""
+    if not text:
+        return {}
+    return {int(key): int(count) for key, count in orjson.loads(text).items()}

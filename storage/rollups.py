@@ -1,0 +1,234 @@
+"""Rollups per minute of event time, kept by the writer in the batch's transaction.
+
+Every report reads these instead of the raw rows, so a question over a day
+costs the same at ten million rows as at ten thousand:
+
+- `endpoint_minutes`: per run, endpoint and minute, the count of each verdict
+  and each side's latency histogram (`storage.latency`);
+- `signature_minutes`: per run, endpoint, signature and minute, a count.
+
+The writer calls `add` with exactly the results its insert reported new, so a
+replayed batch, a restarted worker or a re-stored request adds nothing, and a
+late record updates the minute it belongs to. Each upsert adds to the stored
+row under its lock (concurrent writers never lose an increment), taking keys
+in sorted order (no deadlock between writers touching the same minutes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, TextClause, bindparam, text
+
+from comparator.model import Result
+from storage import latency
+from storage.models import VERDICT_COLUMNS, UTCDateTime
+
+_COUNTS = tuple(VERDICT_COLUMNS.values())
+
+
+def minute_of(instant: datetime) -> datetime:
+    """The start of the minute `instant` falls in (its time zone kept)."""
+    return instant.replace(second=0, microsecond=0)
+
+
+@dataclass(slots=True)
+class EndpointMinute:
+    """What a batch adds to one endpoint's minute."""
+
+    endpoint: str
+    minute: datetime
+    counts: dict[str, int]
+    primary: latency.Histogram
+    candidate: latency.Histogram
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureMinute:
+    """How many of a batch's requests had one signature in one minute."""
+
+    endpoint: str
+    signature: str
+    minute: datetime
+    count: int
+
+
+def endpoint_minutes(results: Iterable[Result]) -> list[EndpointMinute]:
+    """The per-minute deltas of `results`, in key order."""
+    found: dict[tuple[str, datetime], EndpointMinute] = {}
+    for result in results:
+        key = (result.endpoint, minute_of(result.observed_at))
+        entry = found.get(key)
+        if entry is None:
+            entry = found[key] = EndpointMinute(key[0], key[1], {}, {}, {})
+        column = VERDICT_COLUMNS[result.comparison.verdict.value]
+        entry.counts[column] = entry.counts.get(column, 0) + 1
+        latency.add(entry.primary, result.primary_latency_ms)
+        latency.add(entry.candidate, result.candidate_latency_ms)
+    return [found[key] for key in sorted(found)]
+
+
+def signature_minutes(results: Iterable[Result]) -> list[SignatureMinute]:
+    """The per-minute signature counts of `results`, in key order."""
+    counts: dict[tuple[str, str, datetime], int] = {}
+    for result in results:
+        signature = result.comparison.signature
+        if signature is not None:
+            key = (result.endpoint, signature, minute_of(result.observed_at))
+            counts[key] = counts.get(key, 0) + 1
+    return [SignatureMinute(*key, count) for key, count in sorted(counts.items())]
+
+
+def add(connection: Connection, run_id: str, new: list[Result]) -> None:
+    """Add the newly stored `new` results of `run_id` to both rollups."""
+    minutes = endpoint_minutes(new)
+    if not minutes:
+        return
+    signatures = signature_minutes(new)
+    if connection.dialect.name == "postgresql":
+        _add_postgres(connection, run_id, minutes, signatures)
+    else:
+        _add_generic(connection, run_id, minutes, signatures)
+
+
+# -- PostgreSQL: one JSON parameter per table, set-based in the server --------
+
+_PG_COUNTS_IN = ", ".join(f"{c} int4" for c in _COUNTS)
+_PG_HISTOGRAM_MERGE = """CASE
+        WHEN excluded.{0} = '{{}}' THEN t.{0}
+        WHEN t.{0} = '{{}}' THEN excluded.{0}
+        ELSE (SELECT json_object_agg(k, n ORDER BY k::int4)::text FROM (
+            SELECT k, sum(v)::int4 AS n FROM (
+                SELECT key AS k, value::int4 AS v FROM json_each_text(t.{0}::json)
+                UNION ALL
+                SELECT key, value::int4 FROM json_each_text(excluded.{0}::json)
+            ) AS both_sides GROUP BY k) AS merged)
+    END"""
+
+_PG_ENDPOINT_MINUTES = f"""
+INSERT INTO endpoint_minutes AS t
+    (run_id, endpoint, minute, total, {", ".join(_COUNTS)}, primary_latency, candidate_latency)
+SELECT %(run)s, endpoint, minute, total, {", ".join(_COUNTS)},
+    primary_latency::text, candidate_latency::text
+FROM json_to_recordset(%(rows)s::json) AS d(
+    endpoint text, minute timestamptz, total int4, {_PG_COUNTS_IN},
+    primary_latency json, candidate_latency json)
+ORDER BY endpoint COLLATE "C", minute
+ON CONFLICT (run_id, endpoint, minute) DO UPDATE SET
+    total = t.total + excluded.total,
+    {", ".join(f"{c} = t.{c} + excluded.{c}" for c in _COUNTS)},
+    primary_latency = {_PG_HISTOGRAM_MERGE.format("primary_latency")},
+    candidate_latency = {_PG_HISTOGRAM_MERGE.format("candidate_latency")}
+"""
+
+_PG_SIGNATURE_MINUTES = """
+INSERT INTO signature_minutes AS t (run_id, endpoint, signature, minute, count)
+SELECT %(run)s, endpoint, signature, minute, count
+FROM json_to_recordset(%(rows)s::json) AS d(
+    endpoint text, signature text, minute timestamptz, count int4)
+ORDER BY endpoint COLLATE "C", signature COLLATE "C", minute
+ON CONFLICT (run_id, endpoint, signature, minute) DO UPDATE SET count = t.count + excluded.count
+"""
+
+
+def _minute_dicts(minutes: list[EndpointMinute]) -> list[dict[str, Any]]:
+    rows = []
+    for m in minutes:
+        row: dict[str, Any] = {"endpoint": m.endpoint, "minute": m.minute, "total": m.total}
+        for column in _COUNTS:
+            row[column] = m.counts.get(column, 0)
+        row["primary_latency"] = latency.encode(m.primary)
+        row["candidate_latency"] = latency.encode(m.candidate)
+        rows.append(row)
+    return rows
+
+
+def _add_postgres(
+    connection: Connection,
+    run_id: str,
+    minutes: list[EndpointMinute],
+    signatures: list[SignatureMinute],
+) -> None:
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor:  # type: ignore[union-attr]
+        minute_rows = _minute_dicts(minutes)
+        for row in minute_rows:  # json_to_recordset reads a json column as JSON
+            row["primary_latency"] = orjson.Fragment(row["primary_latency"])
+            row["candidate_latency"] = orjson.Fragment(row["candidate_latency"])
+        params = {"run": run_id, "rows": orjson.dumps(minute_rows).decode()}
+        cursor.execute(_PG_ENDPOINT_MINUTES, params)
+        if signatures:
+            params = {"run": run_id, "rows": orjson.dumps(signatures).decode()}
+            cursor.execute(_PG_SIGNATURE_MINUTES, params)
+
+
+# -- every other dialect (SQLite): the same upserts, row by row ---------------
+
+_GENERIC_HISTOGRAM_MERGE = """CASE
+        WHEN excluded.{0} = '{{}}' THEN {0}
+        WHEN {0} = '{{}}' THEN excluded.{0}
+        ELSE (SELECT json_group_object(k, n) FROM (
+            SELECT k, sum(v) AS n FROM (
+                SELECT key AS k, value AS v FROM json_each(endpoint_minutes.{0})
+                UNION ALL
+                SELECT key, value FROM json_each(excluded.{0})
+            ) GROUP BY k ORDER BY CAST(k AS INTEGER)))
+    END"""
+
+_GENERIC_ENDPOINT_MINUTES = f"""
+INSERT INTO endpoint_minutes
+    (run_id, endpoint, minute, total, {", ".join(_COUNTS)}, primary_latency, candidate_latency)
+VALUES (:run, :endpoint, :minute, :total, {", ".join(f":{c}" for c in _COUNTS)},
+    :primary_latency, :candidate_latency)
+ON CONFLICT (run_id, endpoint, minute) DO UPDATE SET
+    total = total + excluded.total,
+    {", ".join(f"{c} = {c} + excluded.{c}" for c in _COUNTS)},
+    primary_latency = {_GENERIC_HISTOGRAM_MERGE.format("primary_latency")},
+    candidate_latency = {_GENERIC_HISTOGRAM_MERGE.format("candidate_latency")}
+"""
+
+_GENERIC_SIGNATURE_MINUTES = """
+INSERT INTO signature_minutes (run_id, endpoint, signature, minute, count)
+VALUES (:run, :endpoint, :signature, :minute, :count)
+ON CONFLICT (run_id, endpoint, signature, minute) DO UPDATE SET count = count + excluded.count
+"""
+
+
+def _add_generic(
+    connection: Connection,
+    run_id: str,
+    minutes: list[EndpointMinute],
+    signatures: list[SignatureMinute],
+) -> None:
+    rows = _minute_dicts(minutes)
+    for row in rows:
+        row["run"] = run_id
+    connection.execute(_typed(_GENERIC_ENDPOINT_MINUTES), rows)
+    if signatures:
+        connection.execute(
+            _typed(_GENERIC_SIGNATURE_MINUTES),
+            [
+                {
+                    "run": run_id,
+                    "endpoint": s.endpoint,
+                    "signature": s.signature,
+                    "minute": s.minute,
+                    "count": s.count,
+                }
+                for s in signatures
+            ],
+        )
+
+
+def _typed(statement: str) -> TextClause:
+    # The minute goes through the column's type, so SQLite stores it in the
+    # same text form as every other timestamp (and the keys compare equal).
+    return text(statement).bindparams(bindparam("minute", type_=UTCDateTime))
