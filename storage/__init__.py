@@ -20,6 +20,7 @@ from storage.queries import (
     EndpointReport,
     MismatchReport,
     PathCount,
+    Pruned,
     comparison_detail,
     mismatch_report,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "MismatchReport",
     "NotADatabase",
     "PathCount",
+    "Pruned",
     "Redactor",
     "ResultWriter",
     "RunKind",

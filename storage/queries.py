@@ -2,21 +2,32 @@
 
 Everything returned is a frozen value object; the commands format them and
 nothing here prints. Time bounds are half-open: `since <= observed_at < until`.
+Reports read the minute rollups (`storage.rollups`), so their bounds are whole
+minutes: a bound inside a minute is widened to take that minute whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, case, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, func, select
 
 from comparator.model import Kind, Verdict
 from storage.engine import guard
 from storage.jsontext import json_value
-from storage.models import LIVE_RUN, comparisons, differences
+from storage.models import (
+    LIVE_RUN,
+    VERDICT_COLUMNS,
+    comparisons,
+    differences,
+    endpoint_minutes,
+    pruned,
+    signature_minutes,
+    signatures,
+)
 
 MISMATCH_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if k.is_mismatch)
 ORPHAN_VERDICTS: tuple[str, ...] = tuple(v.value for v in Verdict if v.is_orphan)
@@ -74,6 +85,47 @@ class EndpointReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Pruned:
+    """What retention has removed inside a query's window: gone, not zero.
+
+    `raw_before`: raw rows (comparisons, differences: examples, `show`) before
+    this instant are gone; `rollups_before`: counts before it are gone. Each is
+    None when the window does not reach back that far.
+    """
+
+    raw_before: datetime | None = None
+    rollups_before: datetime | None = None
+
+    @classmethod
+    def of(cls, gone: dict[str, datetime], since: datetime | None) -> Pruned:
+        def reaches(before: datetime | None) -> datetime | None:
+            return before if before is not None and (since is None or since < before) else None
+
+        return cls(reaches(gone.get("raw")), reaches(gone.get("rollups")))
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "raw_before": self.raw_before.isoformat() if self.raw_before else None,
+            "rollups_before": self.rollups_before.isoformat() if self.rollups_before else None,
+        }
+
+    def notes(self) -> list[str]:
+        """Lines a text report prints, so pruned time never reads as no traffic."""
+        lines = []
+        if self.rollups_before is not None:
+            lines.append(
+                f"note: counts before {self.rollups_before.isoformat()} were pruned "
+                "(retention); that time is missing from these figures, not quiet"
+            )
+        if self.raw_before is not None:
+            lines.append(
+                f"note: raw rows before {self.raw_before.isoformat()} were pruned: "
+                "no examples or details from before then"
+            )
+        return lines
+
+
+@dataclass(frozen=True, slots=True)
 class MismatchReport:
     """Per-endpoint numbers for one run, sorted by mismatches (most first)."""
 
@@ -81,6 +133,7 @@ class MismatchReport:
     since: datetime | None
     until: datetime | None
     endpoints: tuple[EndpointReport, ...]
+    pruned: Pruned = field(default_factory=Pruned)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +141,7 @@ class MismatchReport:
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "endpoints": [e.to_json() for e in self.endpoints],
+            "pruned": self.pruned.to_json(),
         }
 
 
@@ -140,17 +194,44 @@ class ComparisonDetail:
         }
 
 
-def _filters(
-    run_id: str, endpoint: str | None, since: datetime | None, until: datetime | None
-) -> list[ColumnElement[bool]]:
-    conditions = [comparisons.c.run_id == run_id]
-    if endpoint is not None:
-        conditions.append(comparisons.c.endpoint == endpoint)
-    if since is not None:
-        conditions.append(comparisons.c.observed_at >= since)
+def whole_minutes(
+    since: datetime | None, until: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """[since, until) widened to whole minutes, the rollups' resolution.
+
+    `since` goes down to the start of its minute, `until` up to the end of its
+    own (unless it is a minute's start), so a window never loses what it asked
+    for; an open bound stays open.
+    """
+    start = None if since is None else since.replace(second=0, microsecond=0)
+    end = None
     if until is not None:
-        conditions.append(comparisons.c.observed_at < until)
+        end = until.replace(second=0, microsecond=0)
+        if end != until:
+            end += timedelta(minutes=1)
+    return start, end
+
+
+def minute_filters(
+    table: Table, run_id: str, endpoint: str | None, since: datetime | None, until: datetime | None
+) -> list[ColumnElement[bool]]:
+    """WHERE terms over a rollup table: run, endpoint, and the minutes in [since, until).
+
+    The bounds must be whole minutes already (`whole_minutes`).
+    """
+    conditions = [table.c.run_id == run_id]
+    if endpoint is not None:
+        conditions.append(table.c.endpoint == endpoint)
+    if since is not None:
+        conditions.append(table.c.minute >= since)
+    if until is not None:
+        conditions.append(table.c.minute < until)
     return conditions
+
+
+def pruned_before(connection: Connection) -> dict[str, datetime]:
+    """How far retention has removed each kind of data ("raw", "rollups")."""
+    return {row.data: row.before for row in connection.execute(select(pruned))}
 
 
 def mismatch_report(
@@ -164,83 +245,107 @@ def mismatch_report(
 ) -> MismatchReport:
     """Per-endpoint totals, verdict counts, top differing paths and examples.
 
-    Top paths count differences of mismatch kinds (not numeric_tolerance) among
-    the filtered comparisons, most frequent first (ties by path).
+    Counts come from the minute rollups, so the bounds are widened to whole
+    minutes (`whole_minutes`; the report carries the bounds used). Top paths
+    count the requests whose
+    problem (signature) includes a differing (path template, kind), array
+    indices folded, tolerated differences left out, most frequent first (ties
+    by path). Examples come from a bounded read of the latest non-matching rows.
     """
-    where = _filters(run_id, endpoint, since, until)
-    c, d = comparisons, differences
-    verdict_counts = (
-        select(c.c.endpoint, c.c.verdict, func.count().label("n"))
-        .where(*where)
-        .group_by(c.c.endpoint, c.c.verdict)
-    )
-    path_counts = (
-        select(c.c.endpoint, d.c.path, d.c.kind, func.count().label("n"))
-        .select_from(d.join(c, and_(d.c.run_id == c.c.run_id, d.c.request_id == c.c.request_id)))
-        .where(*where, d.c.kind.in_(MISMATCH_KINDS))
-        .group_by(c.c.endpoint, d.c.path, d.c.kind)
+    since, until = whole_minutes(since, until)
+    em = endpoint_minutes
+    where = minute_filters(em, run_id, endpoint, since, until)
+    sums = [func.sum(em.c[column]).label(verdict) for verdict, column in VERDICT_COLUMNS.items()]
+    verdict_counts = select(em.c.endpoint, *sums).where(*where).group_by(em.c.endpoint)
+    sm, sg = signature_minutes, signatures
+    problem_counts = (
+        select(sm.c.endpoint, sm.c.signature, func.sum(sm.c["count"]).label("n"))
+        .where(*minute_filters(sm, run_id, endpoint, since, until))
+        .group_by(sm.c.endpoint, sm.c.signature)
         .subquery()
     )
-    ranked_paths = select(
-        path_counts,
-        func.row_number()
-        .over(
-            partition_by=path_counts.c.endpoint,
-            order_by=(path_counts.c.n.desc(), path_counts.c.path, path_counts.c.kind),
-        )
-        .label("rank"),
-    ).subquery()
-    top = select(
-        ranked_paths.c.endpoint, ranked_paths.c.path, ranked_paths.c.kind, ranked_paths.c.n
-    ).where(ranked_paths.c.rank <= top_paths)
-    recent = (
-        select(
-            c.c.endpoint,
-            c.c.request_id,
-            func.row_number()
-            .over(
-                partition_by=c.c.endpoint,
-                # Mismatches first: they have differences to show.
-                order_by=(
-                    case((c.c.verdict == Verdict.MISMATCH.value, 0), else_=1),
-                    c.c.observed_at.desc(),
-                    c.c.request_id,
-                ),
-            )
-            .label("rank"),
-        )
-        .where(*where, c.c.verdict != Verdict.MATCH.value)
-        .subquery()
-    )
-    example_rows = (
-        select(recent.c.endpoint, recent.c.request_id)
-        .where(recent.c.rank <= examples)
-        .order_by(recent.c.endpoint, recent.c.rank)
+    with_paths = select(problem_counts.c.endpoint, problem_counts.c.n, sg.c.paths).join(
+        sg,
+        and_(
+            sg.c.run_id == run_id,
+            sg.c.signature == problem_counts.c.signature,
+            sg.c.endpoint == problem_counts.c.endpoint,
+        ),
     )
 
     verdicts: dict[str, dict[str, int]] = {}
-    paths: dict[str, list[PathCount]] = {}
-    found: dict[str, list[str]] = {}
+    paths: dict[str, dict[tuple[str, str], int]] = {}
+    found: dict[str, tuple[str, ...]] = {}
     with guard(engine), engine.connect() as connection:
-        for name, verdict, n in connection.execute(verdict_counts):
-            verdicts.setdefault(name, {})[verdict] = n
-        for name, path, kind, n in connection.execute(top):
-            paths.setdefault(name, []).append(PathCount(path, kind, n))
-        for name, request_id in connection.execute(example_rows):
-            found.setdefault(name, []).append(request_id)
+        for row in connection.execute(verdict_counts).mappings():
+            counts = {v: int(row[v]) for v in VERDICT_COLUMNS if row[v]}
+            if counts:
+                verdicts[row["endpoint"]] = counts
+        for name, n, problem in connection.execute(with_paths):
+            tally = paths.setdefault(name, {})
+            for path, kind in json_value(problem):
+                if kind in MISMATCH_KINDS:
+                    tally[path, kind] = tally.get((path, kind), 0) + int(n)
+        for name, counts in verdicts.items():
+            if sum(counts.values()) > counts.get(Verdict.MATCH.value, 0):
+                found[name] = _examples(connection, run_id, name, since, until, examples)
+        gone = pruned_before(connection)
 
     reports = [
         EndpointReport(
             endpoint=name,
             total=sum(counts.values()),
             verdicts=counts,
-            top_paths=tuple(sorted(paths.get(name, []), key=lambda p: (-p.count, p.path, p.kind))),
-            examples=tuple(found.get(name, [])),
+            top_paths=tuple(
+                PathCount(path, kind, n)
+                for (path, kind), n in sorted(
+                    paths.get(name, {}).items(), key=lambda item: (-item[1], item[0])
+                )[:top_paths]
+            ),
+            examples=found.get(name, ()),
         )
         for name, counts in verdicts.items()
     ]
     reports.sort(key=lambda r: (-r.mismatches, -r.total, r.endpoint))
-    return MismatchReport(run_id=run_id, since=since, until=until, endpoints=tuple(reports))
+    return MismatchReport(
+        run_id=run_id,
+        since=since,
+        until=until,
+        endpoints=tuple(reports),
+        pruned=Pruned.of(gone, since),
+    )
+
+
+EXAMPLE_SCAN = 200
+"""Non-matching rows read per endpoint to pick examples from: a bound, however
+many there are in the window."""
+
+
+def _examples(
+    connection: Connection,
+    run_id: str,
+    endpoint: str,
+    since: datetime | None,
+    until: datetime | None,
+    wanted: int,
+) -> tuple[str, ...]:
+    """The latest non-matching request ids of `endpoint`, mismatches first."""
+    c = comparisons.c
+    conditions = [c.run_id == run_id, c.endpoint == endpoint, c.verdict != Verdict.MATCH.value]
+    if since is not None:
+        conditions.append(c.observed_at >= since)
+    if until is not None:
+        conditions.append(c.observed_at < until)
+    rows = connection.execute(
+        select(c.request_id, c.verdict)
+        .where(*conditions)
+        .order_by(c.observed_at.desc(), c.request_id)
+        .limit(EXAMPLE_SCAN)
+    ).all()
+    mismatch = Verdict.MISMATCH.value
+    ranked = [r.request_id for r in rows if r.verdict == mismatch]
+    ranked += [r.request_id for r in rows if r.verdict != mismatch]
+    return tuple(ranked[:wanted])
 
 
 def _decode(text: str | None) -> Any:

@@ -8,6 +8,7 @@ behaviour.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -20,10 +21,12 @@ from alembic.runtime.migration import MigrationContext
 
 import storage
 from comparator.model import Comparison, Difference, Kind, Result, Verdict
-from storage import latency, models
+from storage import latency, models, retention
 from storage.models import metadata
 from storage.partitions import is_partition
 from storage.redaction import MARKER_PREFIX, Redactor
+from storage.signature_report import signature_report
+from storage.timeseries import timeseries
 from tests import rollup_recount
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -43,7 +46,13 @@ def make_result(
     if verdict is Verdict.MISMATCH and not differences:
         differences = (Difference("/name", Kind.VALUE_CHANGED, "Ada", "Ada L."),)
     if signature is None and verdict is not Verdict.MATCH:
-        signature = f"sig-{endpoint}-{verdict.value}"
+        # As the comparator names a problem: endpoint, verdict and the set of
+        # (path template, kind) of the mismatching differences.
+        problem = sorted(
+            {(re.sub(r"/\d+(?=/|$)", "/[*]", d.path), d.kind.value) for d in differences}
+            - {(d.path, Kind.NUMERIC_TOLERANCE.value) for d in differences}
+        )
+        signature = f"sig-{endpoint}-{verdict.value}-{problem}"
     primary = None if verdict in (Verdict.MISSING_PRIMARY, Verdict.ERROR_PRIMARY) else 200
     candidate = None if verdict in (Verdict.MISSING_CANDIDATE, Verdict.ERROR_CANDIDATE) else 200
     return Result(
@@ -456,7 +465,7 @@ class StoreContract:
             if mismatches:
                 expected_paths = [
                     ("/total", "value_changed", mismatches),
-                    ("/items/0", "field_missing", (mismatches + 1) // 2),
+                    ("/items/[*]", "field_missing", (mismatches + 1) // 2),
                 ]
             # numeric_tolerance differences are recorded but are not mismatching paths
             assert [(p.path, p.kind, p.count) for p in entry.top_paths] == expected_paths
@@ -522,6 +531,119 @@ class StoreContract:
         other = storage.mismatch_report(engine, run_id="other")
         assert [(e.endpoint, e.total) for e in other.endpoints] == [("GET /elsewhere", 1)]
         assert storage.mismatch_report(engine, run_id="nothing-here").endpoints == ()
+
+    def test_timeseries_buckets_count_what_was_stored(self, engine: sa.Engine) -> None:
+        results = [
+            make_result(
+                f"r{i}",
+                at=T0 + timedelta(minutes=i),
+                verdict=Verdict.MISMATCH if i % 5 == 0 else Verdict.MATCH,
+            )
+            for i in range(30)
+        ]
+        results.append(
+            make_result("o1", at=T0 + timedelta(minutes=2), verdict=Verdict.MISSING_PRIMARY)
+        )
+        results.append(make_result("e1", at=T0 + timedelta(minutes=7), verdict=Verdict.ERROR_BOTH))
+        storage.ResultWriter(engine, rules_version=RULES).write(results)
+        report = timeseries(engine, since=T0, until=T0 + timedelta(hours=1), step="15m")
+        (series,) = report.series
+        assert [b.start for b in series.buckets] == [
+            T0 + timedelta(minutes=15 * i) for i in range(4)
+        ]
+        first = series.buckets[0]
+        assert (first.total, first.mismatches, first.orphans, first.errors) == (17, 3, 1, 1)
+        assert first.mismatch_rate == pytest.approx(3 / 17)
+        assert [b.total for b in series.buckets] == [17, 15, 0, 0]
+        # 12.5 ms and 9.0 ms for every request that has them, within half a bucket.
+        assert first.primary.p50 == pytest.approx(12.5, rel=0.05)
+        assert first.candidate.p95 == pytest.approx(9.0, rel=0.05)
+        assert series.buckets[3].primary.p50 is None
+        as_json = report.to_json()
+        assert as_json["step"] == "15m" and as_json["series"][0]["endpoint"] == "GET /users/{id}"
+        bucket = as_json["series"][0]["buckets"][0]
+        assert set(bucket) >= {
+            "start",
+            "total",
+            "mismatches",
+            "mismatch_rate",
+            "orphans",
+            "errors",
+            "latency_ms",
+        }
+        assert set(bucket["latency_ms"]["primary"]) == {"p50", "p95"}
+        with pytest.raises(ValueError, match="too many"):
+            timeseries(engine, since=T0, until=T0 + timedelta(days=30), step="1m")
+
+    def test_signature_report_counts_the_window(self, engine: sa.Engine) -> None:
+        name = Difference("/name", Kind.VALUE_CHANGED, "a", "b")
+        items = Difference("/items/4/price", Kind.VALUE_CHANGED, 1, 2)
+        results = [
+            make_result(f"n{i}", at=T0 + timedelta(minutes=i), differences=[name], summary="n")
+            for i in range(6)
+        ] + [
+            make_result(f"i{i}", at=T0 + timedelta(minutes=10 + i), differences=[items])
+            for i in range(3)
+        ]
+        storage.ResultWriter(engine, rules_version=RULES).write(results)
+        everything = signature_report(engine)
+        assert [s.count for s in everything.signatures] == [6, 3]
+        top = everything.signatures[0]
+        assert top.summary == "n" and top.first_seen == T0 and top.status == "new"
+        assert top.last_seen == T0 + timedelta(minutes=5)
+        assert top.examples == ("n0", "n1", "n2")
+        assert everything.signatures[1].paths == (("/items/[*]/price", "value_changed"),)
+        later = signature_report(engine, since=T0 + timedelta(minutes=4))
+        assert [s.count for s in later.signatures] == [3, 2]
+        assert signature_report(engine, endpoint="GET /other").signatures == ()
+        assert signature_report(engine, status="fixed").signatures == ()
+        as_json = later.to_json()
+        assert set(as_json["signatures"][0]) >= {
+            "signature",
+            "endpoint",
+            "summary",
+            "count",
+            "first_seen",
+            "last_seen",
+            "status",
+            "examples",
+        }
+
+    def test_prune_keeps_rollups_and_says_what_is_gone(self, engine: sa.Engine) -> None:
+        old, recent = T0, T0 + timedelta(days=40)
+        storage.ResultWriter(engine, rules_version=RULES).write(
+            [make_result("old", at=old), make_result("new", at=recent)]
+        )
+        now = recent + timedelta(hours=1)
+        dry = retention.prune(
+            engine,
+            now=now,
+            raw_older_than=timedelta(days=30),
+            rollups_older_than=None,
+            dry_run=True,
+        )
+        assert count_rows(engine, "comparisons") == 2 and dry.dry_run
+        done = retention.prune(
+            engine, now=now, raw_older_than=timedelta(days=30), rollups_older_than=None
+        )
+        assert done.raw_before == datetime(2024, 6, 11, tzinfo=UTC)
+        assert count_rows(engine, "comparisons") == 1
+        assert count_rows(engine, "differences") == 1
+        assert storage.comparison_detail(engine, "old") is None
+        report = storage.mismatch_report(engine)
+        assert sum(e.total for e in report.endpoints) == 2  # counts outlive the raw rows
+        assert report.pruned.raw_before == done.raw_before
+        assert report.to_json()["pruned"]["raw_before"].startswith("2024-06-11")
+        assert storage.mismatch_report(engine, since=recent).pruned.raw_before is None
+
+        retention.prune(engine, now=now, raw_older_than=None, rollups_older_than=timedelta(days=30))
+        report = storage.mismatch_report(engine)
+        assert sum(e.total for e in report.endpoints) == 1
+        assert report.pruned.rollups_before == done.raw_before
+        series = timeseries(engine, since=old, until=old + timedelta(days=2), step="1d")
+        assert series.series == ()  # nothing left there, and the buckets would say pruned
+        series = timeseries(engine, since=recent - timedelta(days=35), until=now, step="1d")
+        assert series.series[0].buckets[0].pruned and not series.series[0].buckets[-1].pruned
 
     def test_show_unknown_request_is_none(self, engine: sa.Engine) -> None:
         storage.ResultWriter(engine, rules_version=RULES).write([make_result("r1")])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -16,6 +17,8 @@ from sqlalchemy import Engine
 
 import storage
 from shadowdiff.settings import Settings
+from storage import retention
+from storage.timespec import parse_duration
 
 db_option = click.option(
     "--db",
@@ -65,7 +68,7 @@ def store_errors() -> Iterator[None]:
 
 @click.group("db")
 def command() -> None:
-    """Manage the result store's schema (Alembic migrations)."""
+    """Manage the result store: its schema (Alembic migrations) and retention."""
 
 
 @command.command("upgrade")
@@ -96,3 +99,65 @@ def current(db_url: str | None) -> None:
     click.echo(f"head:     {head}")
     if revision != head:
         click.echo("the schema is behind: run `shadowdiff db upgrade`")
+
+
+def _age(spec: str | None, flag: str) -> timedelta | None:
+    if spec is None:
+        return None
+    age = parse_duration(spec)
+    if age is None or age <= timedelta(0):
+        raise click.BadParameter(f"{spec!r} is not an age: use 30d, 12h, 2w", param_hint=flag)
+    return age
+
+
+@command.command("prune")
+@click.option(
+    "--older-than",
+    default=None,
+    metavar="AGE",
+    help="Drop raw comparisons and differences older than this (30d, 2w).",
+)
+@click.option(
+    "--rollups-older-than",
+    default=None,
+    metavar="AGE",
+    help="Drop per-minute rollups older than this (400d); keep them longer than raw rows.",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would go; change nothing.")
+@db_option
+def prune(
+    older_than: str | None, rollups_older_than: str | None, dry_run: bool, db_url: str | None
+) -> None:
+    """Retention: drop old raw rows (whole days) and, separately, old rollups.
+
+    Cuts fall on the start of a UTC day. On PostgreSQL whole day partitions are
+    dropped; on SQLite the rows are deleted. Reports keep counting pruned raw
+    time from the rollups, and say when a window reaches into pruned time.
+    """
+    raw_age = _age(older_than, "--older-than")
+    rollup_age = _age(rollups_older_than, "--rollups-older-than")
+    if raw_age is None and rollup_age is None:
+        raise click.UsageError(
+            "say what to prune: --older-than AGE and/or --rollups-older-than AGE"
+        )
+    engine = open_store(db_url, existing=True)
+    with store_errors():
+        done = retention.prune(
+            engine,
+            now=datetime.now(UTC),
+            raw_older_than=raw_age,
+            rollups_older_than=rollup_age,
+            dry_run=dry_run,
+        )
+    verb = "would drop" if dry_run else "dropped"
+    if done.raw_before is not None:
+        what = (
+            f"{len(done.raw_days)} day partitions"
+            if done.raw_rows is None
+            else f"{done.raw_rows} comparisons"
+        )
+        click.echo(f"raw rows before {done.raw_before.isoformat()}: {verb} {what}")
+    if done.rollups_before is not None:
+        click.echo(
+            f"rollups before {done.rollups_before.isoformat()}: {verb} {done.rollup_rows} rows"
+        )

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 import orjson
 
 import storage
 from shadowdiff.commands.db import db_option, open_store, store_errors
-from storage.timespec import TimeSpecError, parse_instant
-
-
-def _instant(spec: str | None, now: datetime, flag: str) -> datetime | None:
-    if spec is None:
-        return None
-    try:
-        return parse_instant(spec, now=now)
-    except TimeSpecError as error:
-        raise click.BadParameter(str(error), param_hint=flag) from error
+from shadowdiff.window import window, window_options
 
 
 def format_report(report: storage.MismatchReport) -> str:
     """The report as an aligned text table, one endpoint per row, then its top paths."""
     if not report.endpoints:
-        return "no comparisons stored for this run and time range"
+        return "\n".join(
+            ["no comparisons stored for this run and time range", *report.pruned.notes()]
+        )
     header = ("endpoint", "total", "mismatch", "rate", "orphans", "errors", "examples")
     rows = [header]
     for e in report.endpoints:
@@ -58,16 +49,15 @@ def format_report(report: storage.MismatchReport) -> str:
         w_kind = max(len(p.kind) for _, p in paths)
         for name, p in paths:
             lines.append(f"  {name:<{w_name}}  {p.count:>{w_count}}  {p.kind:<{w_kind}}  {p.path}")
+    notes = report.pruned.notes()
+    if notes:
+        lines.extend(["", *notes])
     return "\n".join(lines)
 
 
 @click.command("mismatches")
 @click.option("--endpoint", default=None, help="Only this endpoint.")
-@click.option(
-    "--since", default=None, help="Start: 15m, 1h, 7d (ago) or ISO-8601 (UTC if no offset)."
-)
-@click.option("--until", default=None, help="End (exclusive), same forms as --since.")
-@click.option("--run", "run_id", default="live", show_default=True, help="Run to report on.")
+@window_options()
 @click.option(
     "--top",
     "top_paths",
@@ -90,12 +80,11 @@ def command(
     """Mismatch rates per endpoint, with the most frequent differing paths.
 
     Endpoints with the most mismatches come first. `mismatch` counts pairs that
-    differ; errors and orphans (one side never arrived) are counted apart.
+    differ; errors and orphans (one side never arrived) are counted apart. Counts
+    are per minute of event time: a bound inside a minute takes that minute whole.
+    Top paths count requests per differing path, array indices shown as [*].
     """
-    now = datetime.now(UTC)
-    start, end = _instant(since, now, "--since"), _instant(until, now, "--until")
-    if start is not None and end is not None and end <= start:
-        raise click.BadParameter(f"{until!r} is not after --since {since!r}", param_hint="--until")
+    start, end = window(since, until)
     engine = open_store(db_url, existing=True)
     with store_errors():
         report = storage.mismatch_report(

@@ -100,10 +100,14 @@ def test_mismatches_endpoint_and_time_filters(filled: str) -> None:
     )  # fmt: skip
     assert code == 0, out
     report = json.loads(out)
-    assert report["since"].startswith("2024-06-01T12:00:05")
+    # Reports count whole minutes: the bounds widen to 12:00-12:01, all of DATASET.
+    assert report["since"].startswith("2024-06-01T12:00:00")
+    assert report["until"].startswith("2024-06-01T12:01:00")
     totals = {e["endpoint"]: e["total"] for e in report["endpoints"]}
-    # users: rows 0-11, the first 5 cut; until (12:00:12Z) cuts every later endpoint
-    assert totals == {"GET /users/{id}": 7}
+    assert totals == {name: sum(verdicts.values()) for name, verdicts in DATASET.items()}
+
+    code, out = run("mismatches", "--db", filled, "--json", "--until", "2024-06-01T12:00:00Z")
+    assert code == 0 and json.loads(out)["endpoints"] == []
 
     code, out = run("mismatches", "--db", filled, "--json", "--endpoint", "query GetCart")
     assert [e["endpoint"] for e in json.loads(out)["endpoints"]] == ["query GetCart"]

@@ -1,0 +1,127 @@
+"""The distinct problems (signatures) of a run over a window, most frequent first.
+
+Counts in a window come from the signature rollup (`signature_minutes`), so a
+day's problems cost the same to list at any volume; without a window, from
+the signatures' all-time counts. Summary, triage status, first and last seen
+(all time, exact) and example request ids come from `signatures`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, select
+
+from storage.engine import guard
+from storage.jsontext import json_value
+from storage.models import LIVE_RUN, signature_minutes, signatures
+from storage.queries import Pruned, minute_filters, pruned_before, whole_minutes
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCount:
+    """One problem: how often it was seen in the window, and what it is."""
+
+    signature: str
+    endpoint: str
+    summary: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    status: str
+    examples: tuple[str, ...]
+    paths: tuple[tuple[str, str], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "signature": self.signature,
+            "endpoint": self.endpoint,
+            "summary": self.summary,
+            "count": self.count,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "status": self.status,
+            "examples": list(self.examples),
+            "paths": [{"path": path, "kind": kind} for path, kind in self.paths],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureReport:
+    run_id: str
+    since: datetime | None
+    until: datetime | None
+    signatures: tuple[SignatureCount, ...]
+    pruned: Pruned
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run": self.run_id,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "signatures": [s.to_json() for s in self.signatures],
+            "pruned": self.pruned.to_json(),
+        }
+
+
+def signature_report(
+    engine: Engine,
+    *,
+    endpoint: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    status: str | None = None,
+    run_id: str = LIVE_RUN,
+    limit: int | None = None,
+) -> SignatureReport:
+    """The run's signatures seen in [since, until) (widened to whole minutes)."""
+    since, until = whole_minutes(since, until)
+    sg = signatures
+    if since is None and until is None:
+        counted = select(sg.c.signature, sg.c.endpoint, sg.c["count"].label("n")).where(
+            sg.c.run_id == run_id, *([sg.c.endpoint == endpoint] if endpoint else [])
+        )
+    else:
+        sm = signature_minutes
+        counted = (
+            select(sm.c.signature, sm.c.endpoint, func.sum(sm.c["count"]).label("n"))
+            .where(*minute_filters(sm, run_id, endpoint, since, until))
+            .group_by(sm.c.signature, sm.c.endpoint)
+        )
+    window = counted.subquery()
+    query = (
+        select(window.c.n, sg)
+        .join(
+            sg,
+            and_(
+                sg.c.run_id == run_id,
+                sg.c.signature == window.c.signature,
+                sg.c.endpoint == window.c.endpoint,
+            ),
+        )
+        .order_by(window.c.n.desc(), sg.c.endpoint, sg.c.signature)
+    )
+    if status is not None:
+        query = query.where(sg.c.status == status)
+    if limit is not None:
+        query = query.limit(limit)
+    with guard(engine), engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+        gone = pruned_before(connection)
+    found = tuple(
+        SignatureCount(
+            signature=row["signature"],
+            endpoint=row["endpoint"],
+            summary=row["summary"],
+            count=int(row["n"]),
+            first_seen=row["first_seen"],
+            last_seen=row["last_seen"],
+            status=row["status"],
+            examples=tuple(json_value(row["example_request_ids"])),
+            paths=tuple((path, kind) for path, kind in json_value(row["paths"])),
+        )
+        for row in rows
+    )
+    return SignatureReport(run_id, since, until, found, Pruned.of(gone, since))
