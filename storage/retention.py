@@ -65,9 +65,7 @@ def prune(
     with guard(engine), engine.begin() as connection:
         if raw_before is not None:
             if connection.dialect.name == "postgresql":
-                days = tuple(
-                    partitions.drop_before(connection, raw_before.date(), dry_run=dry_run)
-                )
+                days = tuple(partitions.drop_before(connection, raw_before.date(), dry_run=dry_run))
             else:
                 raw_rows = _delete_before(connection, raw_before, dry_run)
             if not dry_run:
@@ -89,7 +87,9 @@ def _delete_before(connection: Connection, before: datetime, dry_run: bool) -> i
     old = comparisons.c.observed_at < before
     if dry_run:
         return int(
-            connection.execute(select(func.count()).select_from(comparisons).where(old)).scalar_one()
+            connection.execute(
+                select(func.count()).select_from(comparisons).where(old)
+            ).scalar_one()
         )
     connection.execute(delete(differences).where(differences.c.observed_at < before))
     return int(connection.execute(delete(comparisons).where(old)).rowcount)
