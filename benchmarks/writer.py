@@ -10,10 +10,12 @@ database of its own:
 
 - writer: `storage.ResultWriter.write(batch)` as the worker calls it: row
   building, redaction, `INSERT ... ON CONFLICT DO NOTHING RETURNING` of the
-  comparisons, the differences of the new ones, and the signature counts;
+  comparisons, the differences of the new ones, the signature counts and the
+  minute rollups;
 - copy: psycopg 3 `COPY ... FROM STDIN (FORMAT BINARY)` of the equivalent
   comparisons rows and difference rows (values JSON-encoded like the writer's),
-  into the same tables; no idempotence, no signatures.
+  into the same tables (their day partitions made beforehand); no idempotence,
+  no signatures, no rollups.
 
 `*_rows_per_s` counts results (comparisons rows) per second; the difference
 rows ride along (their count is printed). Each figure is the best of 3 runs,
@@ -39,6 +41,7 @@ import storage
 from benchmarks._services import cores, fresh_database, running
 from comparator.model import Comparison, Difference, Kind, Result, Verdict
 from services.postgres import libpq_url
+from storage import partitions
 from storage.writer import encode_value
 
 RULES_VERSION = "bench-1"
@@ -171,8 +174,10 @@ _COMPARISON_TYPES = [
     "text",
     "timestamptz",
 ]
-_DIFFERENCE_COLUMNS = "run_id, request_id, seq, path, kind, primary_value, candidate_value"
-_DIFFERENCE_TYPES = ["text", "text", "int4", "text", "text", "text", "text"]
+_DIFFERENCE_COLUMNS = (
+    "run_id, request_id, observed_at, seq, path, kind, primary_value, candidate_value"
+)
+_DIFFERENCE_TYPES = ["text", "text", "timestamptz", "int4", "text", "text", "text", "text"]
 
 
 def _copy_batch(conn: psycopg.Connection[Any], chunk: Sequence[Result]) -> None:
@@ -211,6 +216,7 @@ def _copy_batch(conn: psycopg.Connection[Any], chunk: Sequence[Result]) -> None:
                         (
                             RUN_ID,
                             r.request_id,
+                            r.observed_at,
                             seq,
                             d.path,
                             d.kind.value,
@@ -224,6 +230,8 @@ def write_with_copy(url: str, items: Sequence[Result], batch: int) -> float:
     """Seconds for binary COPY of every batch, a transaction each (set-up not timed)."""
     engine = storage.connect(url)
     storage.ensure_run(engine, RUN_ID, rules_version=RULES_VERSION, kind="live")
+    # The day partitions the rows go to, as the writer makes them on its first batch.
+    partitions.Partitions(engine).ensure([r.observed_at for r in items])
     engine.dispose()
     with psycopg.connect(libpq_url(url)) as conn:
         began = time.perf_counter()
@@ -245,6 +253,27 @@ def _best_rate(
     return best
 
 
+def compare(server: str, count: int | None = None) -> None:
+    """Print the writer's and COPY's rates on `server` and `writer_vs_copy`."""
+    count = count or int(os.environ.get("BENCH_RESULTS", "20000"))
+    items = results(count)
+    differences = sum(len(r.comparison.differences) for r in items)
+    print(f"results: {count}")
+    print(f"difference_rows: {differences}")
+    print(f"mismatch_share: {sum(r.comparison.signature is not None for r in items) / count:.2f}")
+    rates: dict[tuple[str, int], float] = {}
+    for batch in BATCHES:
+        for name, contender in (("writer", write_with_writer), ("copy", write_with_copy)):
+            rates[name, batch] = _best_rate(server, items, batch, contender)
+            print(f"{name}_rows_per_s_batch{batch}: {rates[name, batch]:.0f}", flush=True)
+    one_batch = _best_rate(server, items, count, write_with_copy)
+    print(f"copy_one_batch_rows_per_s: {one_batch:.0f}")
+    print(f"writer_rows_per_s: {rates['writer', 500]:.0f}")
+    print(f"copy_rows_per_s: {rates['copy', 500]:.0f}")
+    print(f"writer_vs_copy: {rates['writer', 500] / rates['copy', 500]:.2f}")
+    print(f"writer_vs_copy_batch1000: {rates['writer', 1000] / rates['copy', 1000]:.2f}")
+
+
 def main() -> None:
     count = int(os.environ.get("BENCH_RESULTS", "20000"))
     print(
@@ -252,22 +281,6 @@ def main() -> None:
         f"into PostgreSQL, best of {REPEATS} in fresh databases; cores: {cores()}",
         flush=True,
     )
-    items = results(count)
-    differences = sum(len(r.comparison.differences) for r in items)
-    print(f"results: {count}")
-    print(f"difference_rows: {differences}")
-    print(f"mismatch_share: {sum(r.comparison.signature is not None for r in items) / count:.2f}")
     with running(kafka=False, postgres=True) as services:
         assert services.postgres_url is not None
-        server = services.postgres_url
-        rates: dict[tuple[str, int], float] = {}
-        for batch in BATCHES:
-            for name, contender in (("writer", write_with_writer), ("copy", write_with_copy)):
-                rates[name, batch] = _best_rate(server, items, batch, contender)
-                print(f"{name}_rows_per_s_batch{batch}: {rates[name, batch]:.0f}", flush=True)
-        one_batch = _best_rate(server, items, count, write_with_copy)
-        print(f"copy_one_batch_rows_per_s: {one_batch:.0f}")
-        print(f"writer_rows_per_s: {rates['writer', 500]:.0f}")
-        print(f"copy_rows_per_s: {rates['copy', 500]:.0f}")
-        print(f"writer_vs_copy: {rates['writer', 500] / rates['copy', 500]:.2f}")
-        print(f"writer_vs_copy_batch1000: {rates['writer', 1000] / rates['copy', 1000]:.2f}")
+        compare(services.postgres_url, count)

@@ -3,8 +3,10 @@
 PostgreSQL has its own, faster path (`storage.pg_copy`); this one serves every
 other dialect and is the reference for what a batch write means:
 
-1. insert the comparison rows, skipping keys already stored, and learn which
-   request ids were new (`INSERT ... ON CONFLICT DO NOTHING RETURNING`);
+1. leave out the requests stored already under another nearby event time
+   (`storage.rows.SIDES_APART`), insert the others' comparison rows, skipping
+   keys stored meanwhile, and learn which request ids were new
+   (`INSERT ... ON CONFLICT DO NOTHING RETURNING`);
 2. insert the differences of the new ones only;
 3. add the new rows to their signatures' counts (an upsert, so concurrent
    writers never lose an increment), topping the example request ids up to
@@ -20,7 +22,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import orjson
-from sqlalchemy import Connection, case, update
+from sqlalchemy import Connection, case, select, update
 
 from comparator.model import Result
 from storage import rollups
@@ -29,10 +31,13 @@ from storage.redaction import Redactor
 from storage.rows import (
     COMPARISON_COLUMNS,
     DIFFERENCE_COLUMNS,
+    ONLY_CANDIDATE,
     SignatureDelta,
     as_dicts,
     comparison_row,
     difference_rows,
+    only_candidate,
+    search_window,
     signature_deltas,
 )
 from storage.writer_sql import insert
@@ -47,9 +52,20 @@ def write_batch(
     examples: int,
 ) -> int:
     """Write `unique` (request id -> result, no repeats); the number of new rows."""
-    rows = as_dicts(
-        COMPARISON_COLUMNS, (comparison_row(r, run_id, stored_at) for r in unique.values())
+    lower, upper = search_window(unique)
+    c = comparisons.c
+    nearby = (c.run_id == run_id, c.observed_at >= lower, c.observed_at < upper)
+    stored = set(
+        connection.execute(
+            select(c.request_id)
+            .where(*nearby, c.verdict == ONLY_CANDIDATE, c.request_id.in_(list(unique)))
+            .union(select(c.request_id).where(*nearby, c.request_id.in_(only_candidate(unique))))
+        ).scalars()
     )
+    fresh = [result for request_id, result in unique.items() if request_id not in stored]
+    if not fresh:
+        return 0
+    rows = as_dicts(COMPARISON_COLUMNS, (comparison_row(r, run_id, stored_at) for r in fresh))
     statement = (
         insert(connection, comparisons)
         .on_conflict_do_nothing(index_elements=["run_id", "request_id", "observed_at"])
@@ -58,7 +74,7 @@ def write_batch(
     inserted = set(connection.execute(statement, rows).scalars())
     if not inserted:
         return 0
-    new = [result for request_id, result in unique.items() if request_id in inserted]
+    new = [result for result in fresh if result.request_id in inserted]
     difference_dicts = as_dicts(DIFFERENCE_COLUMNS, difference_rows(new, run_id, redactor))
     if difference_dicts:
         connection.execute(insert(connection, differences), difference_dicts)

@@ -130,6 +130,16 @@ comparisons = Table(
         postgresql_where=text("verdict <> 'match'"),
         sqlite_where=text("verdict <> 'match'"),
     ),
+    # Rows keyed by the candidate's time instead of the primary's: what a replay
+    # must look up to recognise a request it sees with other sides (see
+    # `storage.rows.SIDES_APART`).
+    Index(
+        "ix_comparisons_missing_primary",
+        "run_id",
+        "request_id",
+        postgresql_where=text("verdict = 'missing_primary'"),
+        sqlite_where=text("verdict = 'missing_primary'"),
+    ),
     postgresql_partition_by="RANGE (observed_at)",
 )
 """One row per judged request per run. Range-partitioned by day on PostgreSQL

@@ -17,7 +17,7 @@ transaction, serialised across writers by an advisory lock.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Connection, Engine, text
@@ -27,6 +27,9 @@ PARTITIONED = ("comparisons", "differences")
 
 _LOCK_KEY = 0x5D1FF_0001
 """The advisory lock that serialises partition changes across writers."""
+
+_SPAN_DAYS = 7
+"""A batch spanning at most this many days gets every day between its ends."""
 
 _NAME = re.compile(r"^(comparisons|differences)_p(\d{8})$")
 
@@ -141,11 +144,16 @@ class Partitions:
         self._known: set[date] | None = None
         self._enabled = engine.dialect.name == "postgresql"
 
-    def ensure(self, instants: Iterable[datetime]) -> None:
+    def ensure(self, instants: Sequence[datetime]) -> None:
         """Make sure the days of `instants` (and each next day) have partitions."""
-        if not self._enabled:
+        if not self._enabled or not instants:
             return
-        days = {instant.astimezone(UTC).date() for instant in instants}
+        first, last = min(instants).astimezone(UTC).date(), max(instants).astimezone(UTC).date()
+        if (last - first).days <= _SPAN_DAYS:
+            # Live batches span a day or two: every day between, without a pass per row.
+            days = {first + timedelta(days=n) for n in range((last - first).days + 1)}
+        else:
+            days = {instant.astimezone(UTC).date() for instant in instants}
         if self._known is not None and days <= self._known:
             return
         with self._engine.begin() as connection:

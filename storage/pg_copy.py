@@ -6,9 +6,11 @@ entirely new, so a batch is written optimistically and falls back only when
 that fails, all on the transaction's own psycopg connection (one transaction
 with everything else):
 
+0. one look-up (`_STORED`) leaves out the requests stored already under
+   another nearby event time (`storage.rows.SIDES_APART`): a replay;
 1. under a savepoint, the comparison and difference rows are copied straight
-   into their tables. The primary key refuses a stored (or concurrently
-   written) request id, and then:
+   into their tables. The primary key refuses a request another writer stored
+   meanwhile, and then:
 2. the savepoint is rolled back and the rows are copied into staging tables
    instead; one statement (`_MERGE`) moves the new comparisons into place
    (`ON CONFLICT DO NOTHING RETURNING`) and the differences of exactly those;
@@ -46,6 +48,8 @@ from storage.rows import (
     aware,
     comparison_row,
     difference_rows,
+    only_candidate,
+    search_window,
     signature_deltas,
 )
 
@@ -85,6 +89,18 @@ _CREATE_STAGING = (
 )
 
 _SAVEPOINT = "shadowdiff_direct"
+
+_STORED = """
+SELECT request_id FROM comparisons
+WHERE run_id = %(run)s AND verdict = 'missing_primary' AND request_id = ANY(%(ids)s)
+    AND observed_at >= %(lower)s AND observed_at < %(upper)s
+UNION
+SELECT request_id FROM comparisons
+WHERE run_id = %(run)s AND request_id = ANY(%(lonely)s)
+    AND observed_at >= %(lower)s AND observed_at < %(upper)s
+"""
+"""The batch's requests stored already under another event time near the
+batch's (`storage.rows.SIDES_APART`)."""
 
 _MERGE = f"""
 WITH new AS (
@@ -184,6 +200,18 @@ def write_batch(
             for statement in _CREATE_STAGING:
                 cursor.execute(statement)
             connection.info[_STAGING_READY] = True
+        lower, upper = search_window(unique)
+        params = {
+            "run": run_id,
+            "ids": list(unique),
+            "lonely": only_candidate(unique),
+            "lower": lower,
+            "upper": upper,
+        }
+        cursor.execute(_STORED, params)
+        stored = {row[0] for row in cursor.fetchall()}
+        if stored:
+            ordered = [result for result in ordered if result.request_id not in stored]
         cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
         try:
             tables = ("comparisons", "differences")
@@ -198,11 +226,15 @@ def write_batch(
             cursor.execute(_MERGE)
             inserted = {row[0] for row in cursor.fetchall()}
             new = [result for result in ordered if result.request_id in inserted]
+        counts = rollups.postgres_statements(run_id, new)
         deltas = signature_deltas(new, examples)
         if deltas:
             params = {"run": run_id, "deltas": _deltas_json(deltas), "examples": examples}
-            cursor.execute(_COUNT_SIGNATURES, params)
-        rollups.add(connection, run_id, new)
+            counts.append((_COUNT_SIGNATURES, params))
+        # One round trip for all the counting: the statements go out together.
+        with driver.pipeline():
+            for statement, params in counts:
+                cursor.execute(statement, params)
     return len(new)
 
 

@@ -16,6 +16,7 @@ in sorted order (no deadlock between writers touching the same minutes).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,16 +25,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, TextClause, bindparam, text
 
-from comparator.model import Result
+from comparator.model import Result, Verdict
 from storage import latency
 from storage.models import VERDICT_COLUMNS, UTCDateTime
 
 _COUNTS = tuple(VERDICT_COLUMNS.values())
-
-
-def minute_of(instant: datetime) -> datetime:
-    """The start of the minute `instant` falls in (its time zone kept)."""
-    return instant.replace(second=0, microsecond=0)
 
 
 @dataclass(slots=True)
@@ -61,41 +57,61 @@ class SignatureMinute:
     count: int
 
 
-def endpoint_minutes(results: Iterable[Result]) -> list[EndpointMinute]:
-    """The per-minute deltas of `results`, in key order."""
+_COLUMN_OF = {verdict: VERDICT_COLUMNS[verdict.value] for verdict in Verdict}
+
+
+def deltas(results: Iterable[Result]) -> tuple[list[EndpointMinute], list[SignatureMinute]]:
+    """What `results` add to each rollup, each list in key order.
+
+    This runs for every stored result, so it is one pass with the bucket
+    arithmetic inline (`storage.latency.bucket`, whose definition it follows).
+    """
     found: dict[tuple[str, datetime], EndpointMinute] = {}
+    problems: dict[tuple[str, str, datetime], int] = {}
+    log2, floor, per_doubling = math.log2, math.floor, latency.BUCKETS_PER_DOUBLING
     for result in results:
-        key = (result.endpoint, minute_of(result.observed_at))
-        entry = found.get(key)
+        endpoint = result.endpoint
+        minute = result.observed_at.replace(second=0, microsecond=0)
+        entry = found.get((endpoint, minute))
         if entry is None:
-            entry = found[key] = EndpointMinute(key[0], key[1], {}, {}, {})
-        column = VERDICT_COLUMNS[result.comparison.verdict.value]
-        entry.counts[column] = entry.counts.get(column, 0) + 1
-        latency.add(entry.primary, result.primary_latency_ms)
-        latency.add(entry.candidate, result.candidate_latency_ms)
-    return [found[key] for key in sorted(found)]
-
-
-def signature_minutes(results: Iterable[Result]) -> list[SignatureMinute]:
-    """The per-minute signature counts of `results`, in key order."""
-    counts: dict[tuple[str, str, datetime], int] = {}
-    for result in results:
-        signature = result.comparison.signature
+            entry = found[endpoint, minute] = EndpointMinute(endpoint, minute, {}, {}, {})
+        comparison = result.comparison
+        column = _COLUMN_OF[comparison.verdict]
+        counts = entry.counts
+        counts[column] = counts.get(column, 0) + 1
+        for ms, histogram in (
+            (result.primary_latency_ms, entry.primary),
+            (result.candidate_latency_ms, entry.candidate),
+        ):
+            if ms is not None:
+                index = (
+                    1 + floor(per_doubling * log2(ms)) if 1.0 <= ms < 1e300 else latency.bucket(ms)
+                )
+                histogram[index] = histogram.get(index, 0) + 1
+        signature = comparison.signature
         if signature is not None:
-            key = (result.endpoint, signature, minute_of(result.observed_at))
-            counts[key] = counts.get(key, 0) + 1
-    return [SignatureMinute(*key, count) for key, count in sorted(counts.items())]
+            key = (endpoint, signature, minute)
+            problems[key] = problems.get(key, 0) + 1
+    return (
+        [found[key] for key in sorted(found)],
+        [SignatureMinute(*key, count) for key, count in sorted(problems.items())],
+    )
 
 
 def add(connection: Connection, run_id: str, new: list[Result]) -> None:
-    """Add the newly stored `new` results of `run_id` to both rollups."""
-    minutes = endpoint_minutes(new)
-    if not minutes:
-        return
-    signatures = signature_minutes(new)
+    """Add the newly stored `new` results of `run_id` to both rollups.
+
+    On PostgreSQL the writer sends `postgres_statements` itself, in one
+    pipeline with its other statements; this runs them one by one.
+    """
     if connection.dialect.name == "postgresql":
-        _add_postgres(connection, run_id, minutes, signatures)
-    else:
+        driver = connection.connection.driver_connection
+        with driver.cursor() as cursor:  # type: ignore[union-attr]
+            for statement, params in postgres_statements(run_id, new):
+                cursor.execute(statement, params)
+        return
+    minutes, signatures = deltas(new)
+    if minutes:
         _add_generic(connection, run_id, minutes, signatures)
 
 
@@ -151,23 +167,22 @@ def _minute_dicts(minutes: list[EndpointMinute]) -> list[dict[str, Any]]:
     return rows
 
 
-def _add_postgres(
-    connection: Connection,
-    run_id: str,
-    minutes: list[EndpointMinute],
-    signatures: list[SignatureMinute],
-) -> None:
-    driver = connection.connection.driver_connection
-    with driver.cursor() as cursor:  # type: ignore[union-attr]
-        minute_rows = _minute_dicts(minutes)
-        for row in minute_rows:  # json_to_recordset reads a json column as JSON
-            row["primary_latency"] = orjson.Fragment(row["primary_latency"])
-            row["candidate_latency"] = orjson.Fragment(row["candidate_latency"])
-        params = {"run": run_id, "rows": orjson.dumps(minute_rows).decode()}
-        cursor.execute(_PG_ENDPOINT_MINUTES, params)
-        if signatures:
-            params = {"run": run_id, "rows": orjson.dumps(signatures).decode()}
-            cursor.execute(_PG_SIGNATURE_MINUTES, params)
+def postgres_statements(run_id: str, new: list[Result]) -> list[tuple[str, dict[str, Any]]]:
+    """The upserts (statement, parameters) that add `new` to the rollups on PostgreSQL."""
+    minutes, signatures = deltas(new)
+    if not minutes:
+        return []
+    minute_rows = _minute_dicts(minutes)
+    for row in minute_rows:  # json_to_recordset reads a json column as JSON
+        row["primary_latency"] = orjson.Fragment(row["primary_latency"])
+        row["candidate_latency"] = orjson.Fragment(row["candidate_latency"])
+    statements = [
+        (_PG_ENDPOINT_MINUTES, {"run": run_id, "rows": orjson.dumps(minute_rows).decode()})
+    ]
+    if signatures:
+        rows = orjson.dumps(signatures).decode()
+        statements.append((_PG_SIGNATURE_MINUTES, {"run": run_id, "rows": rows}))
+    return statements
 
 
 # -- every other dialect (SQLite): the same upserts, row by row ---------------

@@ -9,9 +9,9 @@ per-row cost in Python is what bounds the writer's throughput.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from comparator.model import Kind, Result
@@ -74,6 +74,43 @@ def first_per_request(results: Iterable[Result]) -> dict[str, Result]:
             )
         unique[result.request_id] = result
     return unique
+
+
+SIDES_APART = timedelta(hours=1)
+"""How far apart a request's sides may have started for a replay to be recognised.
+
+A result's event time is its primary's `started_at`, or, when only the
+candidate was seen (`missing_primary`), the candidate's. A replay can see
+other sides than the first time (a restart re-reads just the candidate of a
+pair already stored, say), so one request can come back under the other event
+time, and the key (run, request, event time) alone would let it in twice. So
+before writing, each path looks up (`stored_requests` terms):
+
+- every request of the batch among the stored `missing_primary` rows (a small
+  partial index), and
+- the batch's own `missing_primary` requests among all stored rows,
+
+within this distance of the batch's event times, and skips what it finds.
+Gateways start both sides within milliseconds; sides started further apart than
+this could be stored twice after a crash.
+"""
+
+ONLY_CANDIDATE = "missing_primary"
+
+
+def search_window(unique: Mapping[str, Result]) -> tuple[datetime, datetime]:
+    """[from, until) of event times in which the batch's requests may be stored already."""
+    times = [result.observed_at for result in unique.values()]
+    return min(times) - SIDES_APART, max(times) + SIDES_APART
+
+
+def only_candidate(unique: Mapping[str, Result]) -> list[str]:
+    """The batch's requests judged from the candidate alone (keyed by its time)."""
+    return [
+        request_id
+        for request_id, result in unique.items()
+        if result.comparison.verdict.value == ONLY_CANDIDATE
+    ]
 
 
 def comparison_row(result: Result, run_id: str, stored_at: datetime) -> ComparisonRow:
@@ -159,6 +196,10 @@ def signature_deltas(new: list[Result], examples: int) -> list[SignatureDelta]:
     return deltas
 
 
+_PATHS_CACHE_LIMIT = 4096
+_paths_of: dict[str, tuple[tuple[str, str], ...]] = {}
+
+
 def problem_paths(result: Result) -> tuple[tuple[str, str], ...]:
     """The sorted (path template, kind) pairs a signature names, array indices folded.
 
@@ -166,13 +207,23 @@ def problem_paths(result: Result) -> tuple[tuple[str, str], ...]:
     from the stored pointers (a segment of digits is taken for an array index),
     so the store can count requests per differing path from signatures alone.
     Tolerated differences are left out, as the signature leaves them out.
+    Remembered per signature: every result of one signature has the same set.
     """
+    signature = result.comparison.signature
+    known = _paths_of.get(signature) if signature is not None else None
+    if known is not None:
+        return known
     found = {
         (_template(d.path), d.kind.value)
         for d in result.comparison.differences
         if d.kind is not Kind.NUMERIC_TOLERANCE
     }
-    return tuple(sorted(found))
+    paths = tuple(sorted(found))
+    if signature is not None:
+        if len(_paths_of) >= _PATHS_CACHE_LIMIT:
+            _paths_of.clear()
+        _paths_of[signature] = paths
+    return paths
 
 
 def _template(pointer: str) -> str:

@@ -118,7 +118,7 @@ class ResultWriter:
         stored_at = self._clock()
         info: dict[Any, Any] | None = None
         with guard(self.engine):
-            self._partitions.ensure(result.observed_at for result in unique.values())
+            self._partitions.ensure([result.observed_at for result in unique.values()])
         try:
             with guard(self.engine), self.engine.begin() as connection:
                 if connection.dialect.name != "postgresql":

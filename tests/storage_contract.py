@@ -251,6 +251,24 @@ class StoreContract:
         assert {t: count_rows(engine, t) for t in tables} == before
         assert signature_rows(engine) == signatures_before
 
+    def test_a_request_seen_again_with_other_sides_is_stored_once(self, engine: sa.Engine) -> None:
+        # A restart re-reads only the candidate of a pair stored before the
+        # kill: a missing_primary at the candidate's own start time follows.
+        writer = storage.ResultWriter(engine, rules_version=RULES)
+        assert writer.write([make_result("r1", at=T0)]) == 1
+        again = make_result(
+            "r1", at=T0 + timedelta(milliseconds=4), verdict=Verdict.MISSING_PRIMARY
+        )
+        assert writer.write([again, make_result("r2", at=T0)]) == 1
+        assert count_rows(engine, "comparisons") == 2
+        # The other way round: the candidate alone first, then (a replay from
+        # further back) both sides, under the primary's earlier start.
+        lonely = make_result("r3", at=T0 + timedelta(seconds=9), verdict=Verdict.MISSING_PRIMARY)
+        assert writer.write([lonely]) == 1
+        assert writer.write([make_result("r3", at=T0 + timedelta(seconds=8))]) == 0
+        assert count_rows(engine, "comparisons") == 3
+        assert rollup_recount.stored(engine, "live") == rollup_recount.recounted(engine, "live")
+
     def test_overlapping_batch_stores_and_counts_only_new_rows(self, engine: sa.Engine) -> None:
         results = [make_result(f"r{i}", at=T0 + timedelta(minutes=i)) for i in range(6)]
         writer = storage.ResultWriter(engine, rules_version=RULES)

@@ -113,6 +113,14 @@ def _create_tables(postgres: bool) -> None:
         postgresql_where=unmatched,
         sqlite_where=unmatched,
     )
+    only_candidate = sa.text("verdict = 'missing_primary'")
+    op.create_index(
+        "ix_comparisons_missing_primary",
+        "comparisons",
+        ["run_id", "request_id"],
+        postgresql_where=only_candidate,
+        sqlite_where=only_candidate,
+    )
     op.create_table(
         "differences",
         sa.Column("run_id", sa.Text(), nullable=False),

@@ -23,9 +23,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from storage.models import LIVE_RUN
 from streams.exchange import Exchange
 from streams.publisher import Publisher
 from streams.synthetic import Fate
+from tests import rollup_recount
 
 # A killed worker's partitions move once its consumer-group session expires;
 # Faust's default of 60 s would make every kill test wait a minute for it.
@@ -173,6 +175,8 @@ class Tally:
     wrong: tuple[tuple[str, str, str | None], ...]  # (request_id, expected, stored)
     signature_counts: Mapping[tuple[str, str], int]
     rows_per_signature: Mapping[tuple[str, str], int]
+    rollups_exact: bool
+    """The minute rollups equal a recount of the stored rows."""
 
     @property
     def duplicated(self) -> int:
@@ -189,12 +193,14 @@ class Tally:
             and not self.extra
             and not self.wrong
             and dict(self.signature_counts) == dict(self.rows_per_signature)
+            and self.rollups_exact
         )
 
     def summary(self) -> str:
         return (
             f"records={self.records} rows={self.rows} lost={len(self.missing)} "
-            f"extra={len(self.extra)} wrong={len(self.wrong)} duplicated={self.duplicated}"
+            f"extra={len(self.extra)} wrong={len(self.wrong)} duplicated={self.duplicated} "
+            f"rollups_exact={self.rollups_exact}"
         )
 
     def explain(self) -> str:
@@ -244,4 +250,6 @@ def tally(engine: Engine, truth: Mapping[str, Fate], records: int) -> Tally:
         ),
         signature_counts=signature_counts,
         rows_per_signature=dict(rows_per_signature),
+        rollups_exact=rollup_recount.stored(engine, LIVE_RUN)
+        == rollup_recount.recounted(engine, LIVE_RUN),
     )
