@@ -6,10 +6,13 @@ override the environment) and pass what each part needs down explicitly.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.timespec import parse_duration
 
 # The defaults match docker-compose.yml, so a Docker user needs no variables.
 DEFAULT_KAFKA = "127.0.0.1:9092"
@@ -81,6 +84,31 @@ class Settings(BaseSettings):
         description="key of the hash that stands in for secrets in stored and published "
         "differences; a public development key if unset",
     )
+
+    retain_raw: str | None = Field(
+        None,
+        description="with it the worker leader prunes raw comparisons older than this "
+        "(30d, 2w) every hour; unset: kept until `shadowdiff db prune`",
+    )
+    retain_rollups: str | None = Field(
+        None, description="the same for the per-minute rollups (400d); keep them longer"
+    )
+
+    @field_validator("retain_raw", "retain_rollups")
+    @classmethod
+    def _an_age(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and (parse_duration(value) or timedelta(0)) <= timedelta(0):
+            raise ValueError("expected an age like 30d, 12h or 2w")
+        return value
+
+    def retention(self) -> tuple[timedelta | None, timedelta | None]:
+        """(raw, rollups) ages the worker leader prunes at; None where unset."""
+        return (
+            parse_duration(self.retain_raw) if self.retain_raw else None,
+            parse_duration(self.retain_rollups) if self.retain_rollups else None,
+        )
 
     @property
     def redaction_secret(self) -> str | None:

@@ -229,6 +229,17 @@ def minute_filters(
     return conditions
 
 
+def stored_span(engine: Engine, run_id: str = LIVE_RUN) -> tuple[datetime, datetime] | None:
+    """(first minute, end of the last minute) with stored traffic in the run, or None."""
+    em = endpoint_minutes
+    query = select(func.min(em.c.minute), func.max(em.c.minute)).where(em.c.run_id == run_id)
+    with guard(engine), engine.connect() as connection:
+        first, last = connection.execute(query).one()
+    if first is None or last is None:
+        return None
+    return first, last + timedelta(minutes=1)
+
+
 def pruned_before(connection: Connection) -> dict[str, datetime]:
     """How far retention has removed each kind of data ("raw", "rollups")."""
     return {row.data: row.before for row in connection.execute(select(pruned))}

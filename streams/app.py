@@ -20,11 +20,12 @@ with the reason; any other failure is logged and dead-lettered too.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ import faust
 
 import storage
 from comparator import Result, RuleSet
+from storage import retention
 from streams import codec
 from streams.acks import AckLedger
 from streams.deadletter import DeadLetters
@@ -72,6 +74,9 @@ class WorkerConfig:
     run_id: str = storage.writer.LIVE_RUN
     redaction_key: str | None = None
     """Key of the hash standing in for secrets; None: the public development key."""
+    retention: tuple[timedelta | None, timedelta | None] = (None, None)
+    """Ages past which the leader prunes raw rows and rollups, hourly; None: never."""
+    retention_interval_s: float = 3600.0
 
 
 def build_app(config: WorkerConfig) -> faust.App:
@@ -186,6 +191,26 @@ def build_app(config: WorkerConfig) -> faust.App:
             await exchanges.send(
                 value=encode_tick(now_ms), partition=partition, headers={TICK_HEADER: b"1"}
             )
+
+    if config.retention != (None, None):
+
+        @app.timer(interval=config.retention_interval_s, on_leader=True)  # type: ignore[untyped-decorator]
+        async def prune() -> None:
+            """Retention (`storage.retention`): cuts fall on whole days, so hourly is plenty."""
+            raw, rollups = config.retention
+            try:
+                done = await asyncio.to_thread(
+                    retention.prune,
+                    engine,
+                    now=datetime.now(UTC),
+                    raw_older_than=raw,
+                    rollups_older_than=rollups,
+                )
+            except storage.StorageError as error:
+                log.warning("retention skipped this hour: %s", error)
+                return
+            if done.raw_days or done.raw_rows or done.rollup_rows:
+                log.info("retention: %s", done)
 
     return app
 

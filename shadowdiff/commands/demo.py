@@ -116,4 +116,11 @@ def command(
     click.echo("")
     click.echo(f"results: {storage.safe_url(engine)}")
     click.echo(f"  shadowdiff mismatches --db {db_url}")
+    click.echo(f"  shadowdiff signatures --db {db_url}")
+    span = storage.queries.stored_span(engine)
+    if span is not None:
+        since, until = (t.strftime("%Y-%m-%dT%H:%MZ") for t in span)
+        click.echo(
+            f"  shadowdiff timeseries --db {db_url} --since {since} --until {until} --step 1m"
+        )
     click.echo(f"  shadowdiff show REQUEST_ID --db {db_url}")

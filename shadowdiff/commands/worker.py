@@ -131,6 +131,7 @@ def command(
         confluent_schema_id=settings.confluent_schema_id,
         datadir=Path(tempfile.gettempdir()) / f"shadowdiff-worker-{settings.worker_id}",
         redaction_key=settings.redaction_secret,
+        retention=settings.retention(),
     )
     click.echo(
         f"worker {config.app_id}: {config.exchanges_topic} ({config.partitions} partitions) on "
