@@ -15,7 +15,7 @@ the buckets in use, on every dialect, merged by the database itself on upsert.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import orjson
 
@@ -63,16 +63,25 @@ def quantile(histogram: Mapping[int, int], q: float) -> float | None:
     The nearest-rank definition: the smallest bucket with at least q·n values
     at or below it.
     """
+    return quantiles(histogram, (q,))[0]
+
+
+def quantiles(histogram: Mapping[int, int], qs: Sequence[float]) -> list[float | None]:
+    """Several quantiles (ascending `qs`) in one pass over the buckets."""
     n = sum(histogram.values())
     if n == 0:
-        return None
-    rank = max(1, math.ceil(q * n))
-    seen = 0
+        return [None] * len(qs)
+    ranks = [max(1, math.ceil(q * n)) for q in qs]
+    found: list[float | None] = []
+    want, seen = ranks[0], 0
     for index in sorted(histogram):
         seen += histogram[index]
-        if seen >= rank:
-            return middle_ms(index)
-    raise AssertionError("unreachable: the ranks add up to n")
+        while seen >= want:
+            found.append(middle_ms(index))
+            if len(found) == len(ranks):
+                return found
+            want = ranks[len(found)]
+    raise AssertionError("unreachable: the ranks are at most n")
 
 
 def encode(histogram: Mapping[int, int]) -> str:

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+import orjson
+from sqlalchemy import Engine, TextClause, bindparam, text
 
 from storage import latency
 from storage.engine import guard
-from storage.models import LIVE_RUN, endpoint_minutes
-from storage.queries import minute_filters, pruned_before, whole_minutes
+from storage.models import LIVE_RUN, UTCDateTime
+from storage.queries import pruned_before, whole_minutes
 
 STEPS: dict[str, timedelta] = {
     "1m": timedelta(minutes=1),
@@ -33,8 +34,6 @@ MAX_BUCKETS = 10_000
 """Buckets per endpoint at most: a window and step asking for more are refused."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ERRORS = ("n_error_primary", "n_error_candidate", "n_error_both")
-_ORPHANS = ("n_missing_primary", "n_missing_candidate")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +45,8 @@ class Latency:
 
     @classmethod
     def of(cls, histogram: latency.Histogram) -> Latency:
-        return cls(latency.quantile(histogram, 0.50), latency.quantile(histogram, 0.95))
+        p50, p95 = latency.quantiles(histogram, (0.50, 0.95))
+        return cls(p50, p95)
 
     def to_json(self) -> dict[str, float | None]:
         return {"p50": self.p50, "p95": self.p95}
@@ -127,8 +127,31 @@ class _Tally:
     mismatches: int = 0
     orphans: int = 0
     errors: int = 0
-    primary: list[str] = field(default_factory=list)  # histograms as stored
-    candidate: list[str] = field(default_factory=list)
+    primary: latency.Histogram = field(default_factory=dict)
+    candidate: latency.Histogram = field(default_factory=dict)
+
+
+def _bucket_number(dialect: str) -> str:
+    """SQL for the epoch-aligned bucket a rollup minute falls in (`:step` seconds long)."""
+    if dialect == "postgresql":
+        return "floor(extract(epoch FROM m.minute) / :step)::bigint"
+    return "CAST(strftime('%s', m.minute) AS INTEGER) / :step"
+
+
+def _joined(dialect: str, column: str) -> str:
+    """SQL for a bucket's stored histograms, joined by commas (one JSON array's body)."""
+    if dialect == "postgresql":
+        return f"string_agg(m.{column}, ',')"
+    return f"group_concat(m.{column}, ',')"
+
+
+_BUCKETS = """
+SELECT m.endpoint, {bucket} AS b, sum(m.total), sum(m.n_mismatch),
+    sum(m.n_error_primary + m.n_error_candidate + m.n_error_both),
+    sum(m.n_missing_primary + m.n_missing_candidate), {primary}, {candidate}
+FROM endpoint_minutes AS m WHERE {where} GROUP BY m.endpoint, b
+"""
+"""A row per endpoint and bucket: its counts, and its minutes' histograms as text."""
 
 
 def timeseries(
@@ -160,44 +183,65 @@ def timeseries(
             f"{count} buckets of {step} is too many (at most {MAX_BUCKETS}): "
             "use a larger step or a shorter window"
         )
-    em = endpoint_minutes
-    query = (
-        select(
-            em.c.endpoint,
-            em.c.minute,
-            em.c.total,
-            em.c.n_mismatch,
-            *(em.c[c] for c in _ERRORS + _ORPHANS),
-            em.c.primary_latency,
-            em.c.candidate_latency,
+    dialect = engine.dialect.name
+    where = "m.run_id = :run AND m.minute >= :since AND m.minute < :until"
+    params: dict[str, object] = {
+        "run": run_id,
+        "since": since,
+        "until": until,
+        "step": int(size.total_seconds()),
+    }
+    if endpoint is not None:
+        where += " AND m.endpoint = :endpoint"
+        params["endpoint"] = endpoint
+    query = _typed(
+        _BUCKETS.format(
+            bucket=_bucket_number(dialect),
+            where=where,
+            primary=_joined(dialect, "primary_latency"),
+            candidate=_joined(dialect, "candidate_latency"),
         )
-        .where(*minute_filters(em, run_id, endpoint, since, until))
-        .order_by(em.c.endpoint, em.c.minute)
     )
-    tallies: dict[str, dict[datetime, _Tally]] = {}
+    tallies: dict[str, dict[int, _Tally]] = {}
     with guard(engine), engine.connect() as connection:
-        for row in connection.execute(query):
-            name, minute = row[0], row[1]
-            per_endpoint = tallies.setdefault(name, {})
-            start = bucket_start(minute, size)
-            tally = per_endpoint.get(start)
-            if tally is None:
-                tally = per_endpoint[start] = _Tally()
-            tally.total += row[2]
-            tally.mismatches += row[3]
-            tally.errors += row[4] + row[5] + row[6]
-            tally.orphans += row[7] + row[8]
-            if row[9] != "{}":
-                tally.primary.append(row[9])
-            if row[10] != "{}":
-                tally.candidate.append(row[10])
+        for row in connection.execute(query, params):
+            name, number, total, mismatches, errors, orphans, primary, candidate = row
+            tallies.setdefault(name, {})[int(number)] = _Tally(
+                int(total),
+                int(mismatches),
+                int(orphans),
+                int(errors),
+                _merged(primary),
+                _merged(candidate),
+            )
         gone = pruned_before(connection).get("rollups")
-    starts = [first + i * size for i in range(count)]
+    base = (first - _EPOCH) // size
     series = tuple(
-        Series(name, tuple(_bucket(start, per_endpoint.get(start), gone) for start in starts))
+        Series(
+            name,
+            tuple(
+                _bucket(first + i * size, per_endpoint.get(base + i), gone) for i in range(count)
+            ),
+        )
         for name, per_endpoint in sorted(tallies.items())
     )
     return TimeSeries(run_id, step, since, until, series)
+
+
+def _merged(joined: str) -> latency.Histogram:
+    """One histogram from a bucket's minute histograms (JSON objects joined by commas)."""
+    total: dict[str, int] = {}
+    for histogram in orjson.loads(f"[{joined}]"):
+        for key, count in histogram.items():
+            total[key] = total.get(key, 0) + count
+    return {int(key): count for key, count in total.items()}
+
+
+def _typed(statement: str) -> TextClause:
+    # Bounds go through the column's type, so SQLite compares them in its text form.
+    return text(statement).bindparams(
+        bindparam("since", type_=UTCDateTime), bindparam("until", type_=UTCDateTime)
+    )
 
 
 def _bucket(start: datetime, tally: _Tally | None, gone: datetime | None) -> Bucket:
@@ -211,7 +255,7 @@ def _bucket(start: datetime, tally: _Tally | None, gone: datetime | None) -> Buc
         tally.mismatches,
         tally.orphans,
         tally.errors,
-        Latency.of(latency.merge(latency.decode(t) for t in tally.primary)),
-        Latency.of(latency.merge(latency.decode(t) for t in tally.candidate)),
+        Latency.of(tally.primary),
+        Latency.of(tally.candidate),
         pruned,
     )
