@@ -2,8 +2,9 @@
 
 Starts a local PostgreSQL server (the `services` package) and generates
 `BENCH_RESULTS` (default 20,000) `comparator.Result`s over 8 endpoints: 70%
-matches, 20% mismatches with 1-3 differences (one of a few signatures per
-endpoint), 6% an errored candidate (one difference), 4% orphans (no
+matches, 20% mismatches with 1-3 differences (one of four problems per
+endpoint, so one of four signatures, as real traffic collapses into few
+problems), 6% an errored candidate (one difference), 4% orphans (no
 differences). Every contender starts from that list of `Result`s and writes
 all of it, in batches, one transaction per batch, into a freshly migrated
 database of its own:
@@ -72,22 +73,39 @@ _PATHS = [
 _KINDS = [Kind.VALUE_CHANGED, Kind.FIELD_MISSING, Kind.FIELD_ADDED, Kind.TYPE_CHANGED]
 
 
-def _signature(endpoint: str, differences: Sequence[Difference]) -> str:
-    folded = sorted(f"{d.path}:{d.kind.value}" for d in differences)
+PROBLEMS_PER_ENDPOINT = 4
+
+Problem = tuple[tuple[str, Kind], ...]
+
+
+def _problems(endpoint: str) -> list[Problem]:
+    """The endpoint's few problems, each 1-3 (path template, kind), fixed per endpoint."""
+    rng = random.Random(endpoint)
+    return [
+        tuple((path, rng.choice(_KINDS)) for path in rng.sample(_PATHS[:5], rng.randint(1, 3)))
+        for _ in range(PROBLEMS_PER_ENDPOINT)
+    ]
+
+
+_PROBLEMS = {endpoint: _problems(endpoint) for endpoint in _ENDPOINTS}
+
+
+def _signature(endpoint: str, problem: Problem) -> str:
+    # As the comparator does: the endpoint and the problem's templates, not values.
+    folded = sorted(f"{path}:{kind.value}" for path, kind in problem)
     return hashlib.sha256("|".join([endpoint, *folded]).encode()).hexdigest()[:16]
 
 
-def _mismatch(rng: random.Random) -> tuple[Difference, ...]:
-    # Few problems per endpoint, as in real traffic: paths from a small pool.
-    chosen = rng.sample(_PATHS[:5], rng.randint(1, 3))
+def _mismatch(rng: random.Random, problem: Problem) -> tuple[Difference, ...]:
+    # One of the endpoint's problems, with this request's own indices and values.
     return tuple(
         Difference(
             path.replace("*", str(rng.randrange(20))),
-            rng.choice(_KINDS),
+            kind,
             primary={"v": rng.randrange(1000), "s": "x" * rng.randrange(40)},
             candidate=rng.randrange(1000),
         )
-        for path in chosen
+        for path, kind in problem
     )
 
 
@@ -102,19 +120,21 @@ def results(count: int, seed: int = 5) -> list[Result]:
         p_status: int | None = 200
         c_status: int | None = 200
         differences: tuple[Difference, ...] = ()
+        signature = None
         if roll < 0.70:
             verdict = Verdict.MATCH
         elif roll < 0.90:
             verdict = Verdict.MISMATCH
-            differences = _mismatch(rng)
+            problem = rng.choice(_PROBLEMS[endpoint])
+            differences = _mismatch(rng, problem)
+            signature = _signature(endpoint, problem)
         elif roll < 0.96:
             verdict, c_status = Verdict.ERROR_CANDIDATE, None
             differences = (Difference("status", Kind.STATUS, 200, None),)
+            signature = f"{endpoint} error_candidate"
         else:
             verdict, c_status = Verdict.MISSING_CANDIDATE, None
-        signature = None
-        if verdict is not Verdict.MATCH:
-            signature = _signature(endpoint, differences) if differences else verdict.value
+            signature = f"{endpoint} missing_candidate"
         made.append(
             Result(
                 request_id=f"req-{seed}-{i:08d}",

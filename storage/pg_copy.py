@@ -8,12 +8,13 @@ with everything else):
 
 0. one look-up (`_STORED`) leaves out the requests stored already under
    another nearby event time (`storage.rows.SIDES_APART`): a replay;
-1. under a savepoint, the comparison and difference rows are copied straight
-   into their tables. The primary key refuses a request another writer stored
-   meanwhile, and then:
-2. the savepoint is rolled back and the rows are copied into staging tables
-   instead; one statement (`_MERGE`) moves the new comparisons into place
-   (`ON CONFLICT DO NOTHING RETURNING`) and the differences of exactly those;
+1. the comparison and difference rows are copied straight into their tables.
+   The primary key refuses a request another writer stored since the look-up
+   (two workers overlapping in a rebalance); then the transaction is lost, and
+   the writer starts the batch over (`Contended`) with:
+2. the rows copied into staging tables instead; one statement (`_MERGE`)
+   moves the new comparisons into place (`ON CONFLICT DO NOTHING RETURNING`)
+   and the differences of exactly those;
 3. one upsert (`_COUNT_SIGNATURES`) adds the new results' signature deltas
    (`storage.rows.signature_deltas`, the generic path's own) to the counts
    and examples, set-based in the server, and `storage.rollups` adds them to
@@ -87,8 +88,6 @@ _CREATE_STAGING = (
     f"CREATE TEMP TABLE IF NOT EXISTS {_STAGED_DIFFERENCES} (LIKE differences)"
     " ON COMMIT DELETE ROWS",
 )
-
-_SAVEPOINT = "shadowdiff_direct"
 
 _STORED = """
 SELECT request_id FROM comparisons
@@ -177,6 +176,14 @@ def forget_staging(info: dict[Any, Any]) -> None:
     info.pop(_STAGING_READY, None)
 
 
+class Contended(Exception):
+    """Another writer stored some of the batch meanwhile: write it again, `contended=True`.
+
+    The transaction is lost (a failed COPY aborts it); the caller rolls back and
+    starts the batch over in a new one.
+    """
+
+
 def write_batch(
     connection: Connection,
     run_id: str,
@@ -184,8 +191,13 @@ def write_batch(
     unique: Mapping[str, Result],
     redactor: Redactor,
     examples: int,
+    *,
+    contended: bool = False,
 ) -> int:
     """Write `unique` (request id -> result, no repeats); the number of new rows.
+
+    Raises `Contended` when the direct copy meets rows another writer stored
+    since the look-up; `contended=True` takes the staged path that skips them.
 
     Runs on `connection`'s psycopg connection inside its open transaction.
     Driver errors come out as SQLAlchemy's `DBAPIError` family, like those of
@@ -212,15 +224,15 @@ def write_batch(
         stored = {row[0] for row in cursor.fetchall()}
         if stored:
             ordered = [result for result in ordered if result.request_id not in stored]
-        cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
-        try:
-            tables = ("comparisons", "differences")
-            _copy_batch(cursor, tables, ordered, run_id, stored_at, redactor)
+        if not contended:
+            try:
+                _copy_batch(
+                    cursor, ("comparisons", "differences"), ordered, run_id, stored_at, redactor
+                )
+            except errors.UniqueViolation as error:
+                raise Contended from error
             new = ordered
-        except errors.UniqueViolation:
-            # Some of the batch is stored already (a replay, or another writer
-            # got there first): let the server pick out what is new.
-            cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        else:
             tables = (_STAGED_COMPARISONS, _STAGED_DIFFERENCES)
             _copy_batch(cursor, tables, ordered, run_id, stored_at, redactor)
             cursor.execute(_MERGE)

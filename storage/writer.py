@@ -116,9 +116,15 @@ class ResultWriter:
         if not unique:
             return 0
         stored_at = self._clock()
-        info: dict[Any, Any] | None = None
         with guard(self.engine):
             self._partitions.ensure([result.observed_at for result in unique.values()])
+        try:
+            return self._write(unique, stored_at, contended=False)
+        except pg_copy.Contended:
+            return self._write(unique, stored_at, contended=True)
+
+    def _write(self, unique: dict[str, Result], stored_at: datetime, *, contended: bool) -> int:
+        info: dict[Any, Any] | None = None
         try:
             with guard(self.engine), self.engine.begin() as connection:
                 if connection.dialect.name != "postgresql":
@@ -127,7 +133,13 @@ class ResultWriter:
                     )
                 info = connection.info
                 return pg_copy.write_batch(
-                    connection, self.run_id, stored_at, unique, self._redactor, self._examples
+                    connection,
+                    self.run_id,
+                    stored_at,
+                    unique,
+                    self._redactor,
+                    self._examples,
+                    contended=contended,
                 )
         except BaseException:
             if info is not None:

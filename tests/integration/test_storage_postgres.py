@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 import storage
-from storage import partitions
+from storage import partitions, pg_copy
+from tests import rollup_recount
 from tests.migration_check import check_upgrade_keeps_every_row
-from tests.storage_contract import StoreContract
+from tests.storage_contract import RULES, StoreContract, dataset
 
 pytestmark = pytest.mark.integration
 
@@ -42,3 +44,23 @@ def test_upgrade_from_0001_keeps_every_row_and_backfills_rollups(fresh_database:
         days = partitions.existing_days(connection)
     engine.dispose()
     assert len(days) >= 5  # the five days of old rows, each in its own partition
+
+
+def test_a_batch_that_meets_another_writers_rows_is_written_again_exactly(
+    fresh_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two workers overlapping in a rebalance: rows appear between the writer's
+    # look-up and its copy. Blind the look-up to reproduce that moment.
+    storage.upgrade(fresh_database)
+    engine = storage.connect(fresh_database)
+    writer = storage.ResultWriter(engine, rules_version=RULES)
+    results = dataset()
+    assert writer.write(results[:12]) == 12
+    monkeypatch.setattr(pg_copy, "_STORED", "SELECT NULL::text WHERE %(run)s::text IS NULL")
+    assert writer.write(results[8:20]) == 8  # 8-11 stored already, 12-19 new
+    assert writer.write(results) == len(results) - 20
+    assert rollup_recount.stored(engine, "live") == rollup_recount.recounted(engine, "live")
+    with engine.connect() as connection:
+        count = connection.execute(sa.text("SELECT count(*) FROM comparisons")).scalar_one()
+    engine.dispose()
+    assert count == len(results)
