@@ -23,6 +23,8 @@ from sqlalchemy import Engine, text
 
 import storage
 from services._process import free_port
+from streams import metrics_http
+from streams.metrics import WorkerMetrics
 from streams.synthetic import generate
 from tests.integration.topics import read_topic
 from tests.integration.worker_harness import (
@@ -167,3 +169,32 @@ def test_metrics_count_the_traffic_and_a_restarted_worker_counts_no_replay(
     assert total(samples, "shadowdiff_comparisons_total") == everything - before_restart
     published = asyncio.run(read_topic(bootstrap, env["COMPARISONS_TOPIC"], everything))
     assert len(published) > everything, "the restarted worker should have re-judged stored pairs"
+
+
+def test_a_metrics_port_in_use_is_refused_with_what_to_do() -> None:
+    taken = metrics_http.bind(0, "127.0.0.1")
+    try:
+        port = taken.getsockname()[1]
+        with pytest.raises(metrics_http.MetricsPortUnavailable, match="METRICS_PORT"):
+            metrics_http.bind(port, "127.0.0.1")
+    finally:
+        taken.close()
+
+
+def test_metrics_are_served_from_the_event_loop() -> None:
+    metrics = WorkerMetrics()
+    metrics.watch_dead_letters(lambda: {"empty": 3})
+    sock = metrics_http.bind(0, "127.0.0.1")
+    port = sock.getsockname()[1]
+
+    async def scenario() -> str:
+        runner = await metrics_http.serve(metrics.registry, sock)
+        try:
+            return await asyncio.to_thread(
+                lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+            )
+        finally:
+            await runner.cleanup()
+
+    body = asyncio.run(scenario())
+    assert 'shadowdiff_dead_letters_total{failure="empty"} 3.0' in body
