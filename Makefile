@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/shadowdiff demo
 
 # Installs the real services the integration tests use (Kafka jars from Maven
-# Central, PostgreSQL from Debian's packages); the tests start and stop them.
+# Central, PostgreSQL and promtool from Debian's packages); the tests start and stop them.
 services: $(STAMP)
 	$(BIN)/python -m services install
 

@@ -20,9 +20,11 @@ TICK_S = 1.0
 
 @contextmanager
 def worker_child(
-    bootstrap: str, db_url: str, topic: str, workdir: Path, label: str
+    bootstrap: str, db_url: str, topic: str, workdir: Path, label: str, metrics_port: int = 0
 ) -> Iterator[Child]:
     """A started worker on `topic` (its own consumer group and side topics), stopped on exit.
+
+    It serves Prometheus metrics on `metrics_port` (0: none).
 
     The topic name minus its last dot-part prefixes the comparisons and
     dead-letter topics, so two workers of one run never share them.
@@ -39,6 +41,7 @@ def worker_child(
         "WORKER_ID": worker_id,
         "GRACE_PERIOD_S": str(GRACE_S),
         "TICK_INTERVAL_S": str(TICK_S),
+        "METRICS_PORT": str(metrics_port),
     }
     child = Child(
         "shadowdiff", ["worker", "--loglevel", "warning"], env, workdir / f"worker-{label}.log"

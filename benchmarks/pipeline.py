@@ -30,6 +30,10 @@ them to a fresh topic of 4 partitions. Then, over the very same records, in this
 
 `pipeline_vs_faust_noop` and `pipeline_vs_aiokafka` are pipeline records/s over
 the baseline's records/s (the goal: at least 0.5 against the Faust agent).
+That run serves no metrics; a second pipeline run on a fresh database serves
+them (`/metrics`, scraped every second, far more often than Prometheus would)
+and prints its own `pipeline_*_metrics_on` lines, with
+`pipeline_vs_faust_noop_metrics_on` held to the same goal.
 
 Latency: a second worker on a fresh topic and database, warmed up, while
 requests are published at half the measured pipeline rate for `BENCH_LATENCY_S`
@@ -46,13 +50,16 @@ throughput run into FILE (collapsed stacks).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,6 +74,7 @@ from benchmarks._child import Child
 from benchmarks._latency import measure_latency
 from benchmarks._services import cores, fresh_database, running
 from benchmarks._worker import rows_stored, worker_child
+from services._process import free_port
 from streams.exchange import Exchange
 from streams.publisher import Publisher
 from streams.synthetic import generate
@@ -154,6 +162,33 @@ def _profile(pid: int, out: str) -> subprocess.Popen[bytes] | None:
     )
 
 
+class _Scraper:
+    """GETs a worker's `/metrics` every `every_s` from a thread, until stopped."""
+
+    def __init__(self, port: int, every_s: float = 1.0) -> None:
+        self.url, self.every_s = f"http://127.0.0.1:{port}/metrics", every_s
+        self.scrapes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scraper", daemon=True)
+
+    def __enter__(self) -> _Scraper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as response:
+                    response.read()
+                self.scrapes += 1
+            except OSError:
+                continue  # not serving yet
+
+
 @dataclass(frozen=True, slots=True)
 class _WorkerRun:
     """Seconds since the worker process started, and rows, of one throughput run."""
@@ -161,6 +196,7 @@ class _WorkerRun:
     first_row_s: float
     last_row_s: float
     rows: int
+    scrapes: int = 0
 
     @property
     def pairs_per_s(self) -> float:
@@ -168,13 +204,25 @@ class _WorkerRun:
 
 
 def _run_worker(
-    bootstrap: str, db_url: str, topic: str, expected: int, paired: set[str], workdir: Path
+    bootstrap: str,
+    db_url: str,
+    topic: str,
+    expected: int,
+    paired: set[str],
+    workdir: Path,
+    *,
+    metrics: bool = False,
 ) -> _WorkerRun:
     engine = storage.connect(db_url)
     started = time.time()
     profile_to = os.environ.get("BENCH_PROFILE")
-    with worker_child(bootstrap, db_url, topic, workdir, "throughput") as child:
-        spy = _profile(child.pid, profile_to) if profile_to else None
+    port = free_port() if metrics else 0
+    label = "throughput-metrics" if metrics else "throughput"
+    with (
+        worker_child(bootstrap, db_url, topic, workdir, label, metrics_port=port) as child,
+        _Scraper(port) if metrics else contextlib.nullcontext() as scraper,
+    ):
+        spy = _profile(child.pid, profile_to) if profile_to and not metrics else None
         try:
             child.wait_for(
                 lambda: True if rows_stored(engine) >= expected else None,
@@ -191,6 +239,7 @@ def _run_worker(
         first_row_s=first_row.timestamp() - started,
         last_row_s=last_row.timestamp() - started,
         rows=rows,
+        scrapes=scraper.scrapes if scraper is not None else 0,
     )
 
 
@@ -238,6 +287,15 @@ def main() -> None:
         print(f"pipeline_last_paired_row_s: {worker.last_row_s:.1f}")
         print(f"pipeline_vs_faust_noop: {records_rate / noop_rate:.3f}")
         print(f"pipeline_vs_aiokafka: {records_rate / aiokafka_rate:.4f}", flush=True)
+
+        with fresh_database(services.postgres_url) as db_url:
+            on = _run_worker(bootstrap, db_url, topic, requests, paired, workdir, metrics=True)
+        on_rate = on.pairs_per_s * records / requests
+        print(f"pipeline_pairs_per_s_metrics_on: {on.pairs_per_s:.0f}")
+        print(f"pipeline_records_per_s_metrics_on: {on_rate:.0f}")
+        print(f"pipeline_metrics_scrapes: {on.scrapes}")
+        print(f"pipeline_vs_faust_noop_metrics_on: {on_rate / noop_rate:.3f}")
+        print(f"pipeline_metrics_on_vs_off: {on_rate / records_rate:.3f}", flush=True)
 
         with fresh_database(services.postgres_url) as db_url:
             latency = measure_latency(

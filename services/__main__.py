@@ -1,6 +1,6 @@
 """`python -m services`: install or run the real Kafka and PostgreSQL the tests use.
 
-python -m services install   # Kafka jars from Maven Central, postgresql from apt
+python -m services install   # Kafka jars from Maven Central, postgresql and promtool from apt
 python -m services up        # start both; print `export ...` lines; Ctrl-C stops them
 """
 
@@ -14,7 +14,7 @@ import threading
 import time
 from types import FrameType
 
-from services import kafka_runtime, postgres
+from services import kafka_runtime, postgres, promtool
 from services._process import ServiceError
 from services.kafka import KafkaBroker
 from services.postgres import PostgresServer
@@ -31,6 +31,10 @@ def _install(args: argparse.Namespace) -> int:
     bin_dir = postgres.ensure_installed()
     state = "already installed" if had_pg else "installed from Debian packages"
     print(f"postgresql {bin_dir.parent.name}: {state} ({bin_dir})")
+    had_promtool = promtool.find()
+    found = promtool.ensure_installed()
+    state = "already installed" if had_promtool else "installed from Debian packages"
+    print(f"promtool: {state} ({found})")
     print(f"done in {time.monotonic() - began:.1f}s")
     return 0
 
@@ -79,9 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser(
         "install",
-        help="download the Kafka jars and install postgresql if missing",
-        description="Download the Kafka broker's jars once and apt-get install postgresql "
-        "when its server binaries are missing. Prints what it did.",
+        help="download the Kafka jars and install postgresql and promtool if missing",
+        description="Download the Kafka broker's jars once, and apt-get install postgresql "
+        "when its server binaries are missing and prometheus when promtool is (it checks "
+        "the shipped alert rules). Prints what it did.",
     ).set_defaults(func=_install)
     up = sub.add_parser(
         "up",

@@ -23,6 +23,9 @@ MAX_SCHEMA_ID = 2**31 - 1
 """Confluent's framing holds a Schema Registry id as a signed 32-bit integer."""
 
 KAFKA_PORT = 9092
+
+DEFAULT_METRICS_PORT = 9478
+"""Where a worker serves Prometheus metrics (`/metrics`) unless told otherwise."""
 """The port of a broker named without one, as Kafka's own clients assume."""
 
 
@@ -78,6 +81,12 @@ class Settings(BaseSettings):
         le=MAX_SCHEMA_ID,
         description="Schema Registry id of the Exchange schema, when gateways publish with "
         "Confluent framing (single-object records are read either way)",
+    )
+    metrics_port: int = Field(
+        DEFAULT_METRICS_PORT,
+        ge=0,
+        le=65535,
+        description="port where the worker serves Prometheus metrics at /metrics; 0: none",
     )
     shadowdiff_redaction_key: SecretStr | None = Field(
         None,

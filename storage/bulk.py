@@ -50,8 +50,8 @@ def write_batch(
     unique: Mapping[str, Result],
     redactor: Redactor,
     examples: int,
-) -> int:
-    """Write `unique` (request id -> result, no repeats); the number of new rows."""
+) -> list[Result]:
+    """Write `unique` (request id -> result, no repeats); the results that were new."""
     lower, upper = search_window(unique)
     c = comparisons.c
     nearby = (c.run_id == run_id, c.observed_at >= lower, c.observed_at < upper)
@@ -64,7 +64,7 @@ def write_batch(
     )
     fresh = [result for request_id, result in unique.items() if request_id not in stored]
     if not fresh:
-        return 0
+        return []
     rows = as_dicts(COMPARISON_COLUMNS, (comparison_row(r, run_id, stored_at) for r in fresh))
     statement = (
         insert(connection, comparisons)
@@ -73,14 +73,14 @@ def write_batch(
     )
     inserted = set(connection.execute(statement, rows).scalars())
     if not inserted:
-        return 0
+        return []
     new = [result for result in fresh if result.request_id in inserted]
     difference_dicts = as_dicts(DIFFERENCE_COLUMNS, difference_rows(new, run_id, redactor))
     if difference_dicts:
         connection.execute(insert(connection, differences), difference_dicts)
     count_signatures(connection, run_id, signature_deltas(new, examples), examples)
     rollups.add(connection, run_id, new)
-    return len(inserted)
+    return new
 
 
 def count_signatures(

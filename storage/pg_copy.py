@@ -193,8 +193,8 @@ def write_batch(
     examples: int,
     *,
     contended: bool = False,
-) -> int:
-    """Write `unique` (request id -> result, no repeats); the number of new rows.
+) -> list[Result]:
+    """Write `unique` (request id -> result, no repeats); the results that were new.
 
     Raises `Contended` when the direct copy meets rows another writer stored
     since the look-up; `contended=True` takes the staged path that skips them.
@@ -247,7 +247,7 @@ def write_batch(
         with driver.pipeline():
             for statement, params in counts:
                 cursor.execute(statement, params)
-    return len(new)
+    return new
 
 
 def _deltas_json(deltas: list[SignatureDelta]) -> str:

@@ -106,7 +106,15 @@ class ResultWriter:
         )
 
     def write(self, results: Sequence[Result]) -> int:
-        """Store `results` in one transaction; return how many were new.
+        """Store `results` in one transaction; return how many were new (see `write_new`)."""
+        return len(self.write_new(results))
+
+    def inserted_ids(self, results: Sequence[Result]) -> frozenset[str]:
+        """`write_new`, answering with the request ids that were new (for counting by label)."""
+        return frozenset(result.request_id for result in self.write_new(results))
+
+    def write_new(self, results: Sequence[Result]) -> list[Result]:
+        """Store `results` in one transaction; return those that were new.
 
         A result whose (run, request_id) is already stored, or repeats an earlier
         one in the same batch, is skipped entirely. Raises `StoreUnavailable`
@@ -114,7 +122,7 @@ class ResultWriter:
         """
         unique = first_per_request(results)
         if not unique:
-            return 0
+            return []
         stored_at = self._clock()
         with guard(self.engine):
             self._partitions.ensure([result.observed_at for result in unique.values()])
@@ -123,7 +131,9 @@ class ResultWriter:
         except pg_copy.Contended:
             return self._write(unique, stored_at, contended=True)
 
-    def _write(self, unique: dict[str, Result], stored_at: datetime, *, contended: bool) -> int:
+    def _write(
+        self, unique: dict[str, Result], stored_at: datetime, *, contended: bool
+    ) -> list[Result]:
         info: dict[Any, Any] | None = None
         try:
             with guard(self.engine), self.engine.begin() as connection:

@@ -34,12 +34,13 @@ import faust
 import storage
 from comparator import Result, RuleSet
 from storage import retention
-from streams import codec
+from streams import codec, metrics_http
 from streams.acks import AckLedger
 from streams.deadletter import DeadLetters
 from streams.exchange import Exchange
 from streams.join import DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES, JoinState
 from streams.judge import judge_orphan, judge_pair
+from streams.metrics import JoinGauges, WorkerMetrics
 from streams.outbox import Outbox
 from streams.results import encode_result
 from streams.ticks import TICK_HEADER, decode_tick, encode_tick
@@ -77,10 +78,16 @@ class WorkerConfig:
     retention: tuple[timedelta | None, timedelta | None] = (None, None)
     """Ages past which the leader prunes raw rows and rollups, hourly; None: never."""
     retention_interval_s: float = 3600.0
+    metrics_port: int = 0
+    """Port of `/metrics` (`streams.metrics`); 0: no metrics served."""
 
 
 def build_app(config: WorkerConfig) -> faust.App:
-    """A Faust app with the judging agent, the outbox timer and the tick timer."""
+    """A Faust app with the judging agent, the outbox timer and the tick timer.
+
+    With a metrics port, the port is bound here (raising
+    `metrics_http.MetricsPortUnavailable` when taken) and served once the app runs.
+    """
     app = faust.App(
         config.app_id,
         broker=[f"kafka://{b}" for b in config.brokers],
@@ -121,22 +128,30 @@ def build_app(config: WorkerConfig) -> faust.App:
             value = encode_result(redactor.result(result))
             await send(config.comparisons_topic, key, value, None, None, None)
 
+    # Without a port nothing is counted either: no metrics cost nothing.
+    metrics = WorkerMetrics() if config.metrics_port else None
     ledger = AckLedger()
     outbox = Outbox(
-        writer.write,
+        # The ids, not just how many: metrics count exactly the verdicts stored.
+        writer.inserted_ids,
         ledger.release,
         batch_size=config.batch_size,
         max_wait_s=config.batch_within_s,
         retry_limit_s=config.store_retry_limit_s,
         publish=publish,
+        observer=metrics,
     )
     joiner = Joiner(config)
+    processed: dict[int, int] = {}  # partition -> offset of the last event the agent took
+    if metrics is not None:
+        _serve_metrics(metrics, app, config, joiner, dead, processed)
 
     @app.on_partitions_revoked.connect
     async def _forget_join_state(*_: Any, **__: Any) -> None:
         # Faust seeks back to the committed offsets: re-read, rebuild.
         joiner.reset()
         ledger.reset()
+        processed.clear()
 
     @app.agent(exchanges, name="judge")
     async def judge(stream: faust.StreamT[bytes]) -> None:
@@ -145,6 +160,7 @@ def build_app(config: WorkerConfig) -> faust.App:
         async for event in manual.events():
             message = event.message
             ledger.track(event)
+            processed[message.partition] = message.offset
             try:
                 if event.headers and TICK_HEADER in event.headers:
                     results, release = joiner.tick(message.partition, decode_tick(message.value))
@@ -215,6 +231,43 @@ def build_app(config: WorkerConfig) -> faust.App:
     return app
 
 
+def _serve_metrics(
+    metrics: WorkerMetrics,
+    app: faust.App,
+    config: WorkerConfig,
+    joiner: Joiner,
+    dead: DeadLetters,
+    processed: dict[int, int],
+) -> None:
+    """Hand the numbers the worker keeps to its metrics, and serve them."""
+    metrics.watch_join(joiner.gauges)
+    metrics.watch_dead_letters(lambda: dead.counts)
+
+    def lag() -> dict[int, int]:
+        # Partitions the agent has taken nothing from yet have no position to
+        # measure from; they appear with their first event.
+        behind: dict[int, int] = {}
+        try:
+            assigned = app.consumer.assignment()
+        except Exception:  # no consumer yet (starting) or none any more (stopping)
+            return behind
+        for tp in assigned:
+            done = processed.get(tp.partition)
+            if tp.topic != config.exchanges_topic or done is None:
+                continue
+            highwater = app.consumer.highwater(tp)
+            if highwater is not None:
+                behind[tp.partition] = max(0, highwater - done - 1)
+        return behind
+
+    metrics.watch_consumer_lag(lag)
+    sock = metrics_http.bind(config.metrics_port)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def serve() -> None:
+        await metrics_http.serve(metrics.registry, sock)
+
+
 class JudgingFailed(Exception):
     """The comparator failed on a pair; `release` are the events it no longer owes."""
 
@@ -239,9 +292,13 @@ class Joiner:
 
     def __init__(self, config: WorkerConfig) -> None:
         self.config = config
+        self.evicted_earlier = 0  # by the states that resets replaced
         self.reset()
 
     def reset(self) -> None:
+        replaced: JoinState | None = getattr(self, "state", None)
+        if replaced is not None:
+            self.evicted_earlier += replaced.counters.evicted
         self.state = JoinState(
             self.config.grace,
             max_pending=self.config.max_pending,
@@ -249,6 +306,15 @@ class Joiner:
         )
         self.held: dict[str, list[Any]] = {}
         self._last: dict[int, tuple[datetime, float]] = {}
+
+    def gauges(self) -> JoinGauges:
+        """What the join holds now; evictions since the process began."""
+        state = self.state
+        return JoinGauges(
+            pending_sides=len(state.pending),
+            pending_bytes=state.pending_bytes,
+            evictions=self.evicted_earlier + state.counters.evicted,
+        )
 
     def offer(
         self, exchange: Exchange, event: Any, published_s: float

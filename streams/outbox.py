@@ -22,7 +22,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import storage
 from comparator import Result
@@ -31,6 +31,15 @@ log = logging.getLogger("shadowdiff.worker")
 
 EXIT_STORE_UNAVAILABLE = 75  # EX_TEMPFAIL: a supervisor should restart the worker
 EXIT_STORE_FAILED = 70  # EX_SOFTWARE
+
+
+class StoreObserver(Protocol):
+    """Told of every stored batch and every retry (the worker's metrics)."""
+
+    def stored(self, results: Sequence[Result], inserted: object, seconds: float) -> None:
+        """`inserted` is what `write` returned; `seconds` ran from the first attempt."""
+
+    def retried(self) -> None: ...
 
 
 class Outbox:
@@ -51,12 +60,14 @@ class Outbox:
         max_wait_s: float,
         retry_limit_s: float,
         publish: Callable[[Sequence[Result]], Awaitable[None]] | None = None,
+        observer: StoreObserver | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._write = write
         self._clock = clock
         self._release = release
         self._publish = publish
+        self._observer = observer
         self.batch_size = batch_size
         self.max_wait_s = max_wait_s
         self.retry_limit_s = retry_limit_s
@@ -117,8 +128,8 @@ class Outbox:
         began = self._clock()
         while True:
             try:
-                await asyncio.to_thread(self._write, results)
-                return
+                inserted = await asyncio.to_thread(self._write, results)
+                break
             except storage.StoreUnavailable as error:
                 waited = self._clock() - began
                 if waited >= self.retry_limit_s:
@@ -126,6 +137,8 @@ class Outbox:
                     logging.shutdown()
                     os._exit(EXIT_STORE_UNAVAILABLE)
                 log.warning("database unreachable, retrying in %.1fs: %s", delay, error)
+                if self._observer is not None:
+                    self._observer.retried()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
             except Exception:
@@ -134,3 +147,5 @@ class Outbox:
                 log.critical("storing a batch failed, exiting", exc_info=True)
                 logging.shutdown()
                 os._exit(EXIT_STORE_FAILED)
+        if self._observer is not None:
+            self._observer.stored(results, inserted, self._clock() - began)

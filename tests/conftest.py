@@ -147,6 +147,19 @@ def _postgres_service() -> Iterator[_Provided]:
 
 
 @pytest.fixture(scope="session")
+def promtool() -> Path:
+    """Prometheus's rule checker, installed from Debian's `prometheus` package where missing."""
+    from services import promtool
+
+    try:
+        return promtool.ensure_installed()
+    except ServiceError as exc:
+        _unavailable(
+            f"no promtool: {exc}", "Run `make services` (or `python -m services install`)."
+        )
+
+
+@pytest.fixture(scope="session")
 def kafka_bootstrap(_kafka_service: _Provided) -> str:
     """`host:port[,host:port]` of a real Kafka broker."""
     return _kafka_service.url

@@ -17,6 +17,8 @@ def command() -> None:
     click.echo(f"database:     {storage.safe_url(settings.database_url)}")
     click.echo(f"topics:       {settings.exchanges_topic} -> {settings.comparisons_topic}")
     click.echo(f"dead letters: {settings.deadletter_topic}")
+    port = settings.metrics_port
+    click.echo(f"metrics:      {f':{port}/metrics' if port else 'off (METRICS_PORT=0)'}")
     rules = settings.rules_file
     if rules is None:
         click.echo("rules:        (built-in defaults)")

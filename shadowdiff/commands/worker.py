@@ -19,7 +19,7 @@ from shadowdiff.brokers import (
 )
 from shadowdiff.commands.db import open_store, store_errors
 from shadowdiff.rules import resolve_rules, rules_option
-from shadowdiff.settings import Settings
+from shadowdiff.settings import DEFAULT_METRICS_PORT, Settings
 from streams.topics import KafkaUnreachable, ensure_topics
 
 if TYPE_CHECKING:
@@ -57,6 +57,13 @@ if TYPE_CHECKING:
     help="Consumer group (default: WORKER_ID or 'shadowdiff'). Workers sharing it share the work.",
 )
 @click.option(
+    "--metrics-port",
+    type=click.IntRange(min=0, max=65535),
+    default=None,
+    help="Port of the Prometheus metrics at /metrics (default: METRICS_PORT or "
+    f"{DEFAULT_METRICS_PORT}); 0 serves none. Each worker on a host needs its own.",
+)
+@click.option(
     "--loglevel",
     default="warning",
     show_default=True,
@@ -71,6 +78,7 @@ def command(
     schema_id: int | None,
     partitions: int,
     app_id: str | None,
+    metrics_port: int | None,
     loglevel: str,
 ) -> None:
     """Run a worker: consume shadowdiff.exchanges, store verdicts in the database.
@@ -89,6 +97,7 @@ def command(
             "grace_period_s": grace_s,
             "worker_id": app_id,
             "confluent_schema_id": schema_id,
+            "metrics_port": metrics_port,
         }.items()
         if v is not None
     }
@@ -132,11 +141,13 @@ def command(
         datadir=Path(tempfile.gettempdir()) / f"shadowdiff-worker-{settings.worker_id}",
         redaction_key=settings.redaction_secret,
         retention=settings.retention(),
+        metrics_port=settings.metrics_port,
     )
     click.echo(
         f"worker {config.app_id}: {config.exchanges_topic} ({config.partitions} partitions) on "
         f"{settings.kafka_bootstrap_servers} -> {storage.safe_url(settings.database_url)}, "
-        f"rules {rules.version}, grace {config.grace.total_seconds():g}s",
+        f"rules {rules.version}, grace {config.grace.total_seconds():g}s, "
+        + (f"metrics on :{config.metrics_port}/metrics" if config.metrics_port else "no metrics"),
         err=True,
     )
     if settings.redaction_secret is None:
@@ -152,9 +163,13 @@ def _run(config: WorkerConfig, loglevel: str) -> None:
     from faust import Worker
 
     from streams.app import build_app
+    from streams.metrics_http import MetricsPortUnavailable
 
     with store_errors():  # building the app opens the store: say what to do if it can't
-        app = build_app(config)
+        try:
+            app = build_app(config)
+        except MetricsPortUnavailable as error:
+            raise click.ClickException(str(error)) from error
     # What `faust worker` does before it starts a worker.
     app.finalize()
     app.worker_init()

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
 import storage
@@ -31,7 +30,13 @@ from streams.publisher import Publisher
 from streams.results import decode_result
 from streams.synthetic import generate
 from tests.integration.topics import read_topic
-from tests.integration.worker_harness import Worker, rows, wait_for_rows, worker_env
+from tests.integration.worker_harness import (
+    Worker,
+    publish_raw,
+    rows,
+    wait_for_rows,
+    worker_env,
+)
 
 PAIRS = 1000
 GRACE_S = 10.0  # past the generator's 3 s timeouts: an errored side arrives that late
@@ -71,16 +76,6 @@ async def publish(
     async with Publisher(bootstrap, topic=topic, framing=framing, schema_id=schema_id) as publisher:
         await publisher.publish_many(exchanges)
         await publisher.flush()
-
-
-async def publish_raw(bootstrap: str, topic: str, records: dict[bytes, bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for key, value in records.items():
-            await producer.send_and_wait(topic, value, key=key)
-    finally:
-        await producer.stop()
 
 
 def test_worker_judges_every_request_exactly_once_through_a_kill(

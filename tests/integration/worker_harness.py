@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import Engine, text
 
 from storage.models import LIVE_RUN
@@ -50,6 +51,8 @@ def worker_env(
         "TICK_INTERVAL_S": "1",
         "BROKER_SESSION_TIMEOUT": str(SESSION_TIMEOUT_S),
         "BROKER_HEARTBEAT_INTERVAL": "2",
+        # Workers of parallel tests share the host: none serves metrics unless asked.
+        "METRICS_PORT": "0",
     }
 
 
@@ -162,6 +165,17 @@ class ChunkedPublisher:
 async def publish(bootstrap: str, topic: str, exchanges: Sequence[Exchange]) -> None:
     async with Publisher(bootstrap, topic=topic) as publisher:
         await publisher.publish_many(exchanges)
+
+
+async def publish_raw(bootstrap: str, topic: str, records: Mapping[bytes, bytes]) -> None:
+    """Publish bytes as they are (key -> value), as a broken gateway might."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for key, value in records.items():
+            await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()
 
 
 @dataclass(frozen=True, slots=True)

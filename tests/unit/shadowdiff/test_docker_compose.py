@@ -9,7 +9,13 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from shadowdiff.settings import DEFAULT_DATABASE_URL, DEFAULT_KAFKA, Settings, parse_brokers
+from shadowdiff.settings import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_KAFKA,
+    DEFAULT_METRICS_PORT,
+    Settings,
+    parse_brokers,
+)
 
 COMPOSE = Path(__file__).resolve().parents[3] / "docker-compose.yml"
 
@@ -32,6 +38,8 @@ def test_host_ports_are_the_settings_defaults(services: dict[str, Any]) -> None:
     assert f"HOST://{DEFAULT_KAFKA}" in advertised.split(",")
     pg_port = urlsplit(DEFAULT_DATABASE_URL).port
     assert f"{pg_port}:5432" in services["postgres"]["ports"]
+    metrics = f"{DEFAULT_METRICS_PORT}:{DEFAULT_METRICS_PORT}"
+    assert metrics in services["worker"]["ports"]
 
 
 def test_postgres_credentials_match_the_default_url(services: dict[str, Any]) -> None:

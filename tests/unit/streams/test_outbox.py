@@ -278,3 +278,16 @@ def test_the_next_batch_fills_while_one_is_written_and_then_waits_its_turn() -> 
         "ack p2",
         "ack c2",
     ]
+
+
+def test_the_joiners_gauges_count_evictions_across_a_reset() -> None:
+    log: list[str] = []
+    j = Joiner(WorkerConfig(brokers=[], database_url="", rules=RuleSet.default(), max_pending=1))
+    j.offer(side("r1", "primary"), Event("p1", log), 0.0)
+    assert (j.gauges().pending_sides, j.gauges().evictions) == (1, 0)
+    results, _ = j.offer(side("r2", "primary", at_s=1), Event("p2", log), 0.0)
+    assert [r.request_id for r in results] == ["r1"]  # made an orphan early
+    assert (j.gauges().pending_sides, j.gauges().evictions) == (1, 1)
+    assert j.gauges().pending_bytes > 0
+    j.reset()  # a rebalance: the state starts again, the counter does not
+    assert (j.gauges().pending_sides, j.gauges().evictions) == (0, 1)
