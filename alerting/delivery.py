@@ -21,7 +21,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -91,6 +91,16 @@ class Deliverer:
             asyncio.create_task(self._run(r), name=f"deliver-{r.webhook.name}")
             for r in self._receivers
         ]
+
+    def remember(self, alerts: Iterable[Alert]) -> None:
+        """Take `alerts` as delivered just now, in their present state (a restarted
+        process, whose store says it raised them before, does not send them again)."""
+        now = self._clock()
+        for receiver in self._receivers:
+            for alert in alerts:
+                receiver.sent[alert.dedupe_key] = now
+            while len(receiver.sent) > REMEMBERED:
+                receiver.sent.popitem(last=False)
 
     def offer(self, alert: Alert) -> None:
         """Queue `alert` for every webhook; never blocks, never raises for a receiver."""

@@ -12,6 +12,7 @@ The file's shape (see `rules.example.yaml` for every setting, commented):
     endpoints:
       "GET /users/*":   # endpoint glob; same keys as `default`
         paths: {...}
+    alerts: {...}       # the alert judge's rules (analysis/rules.py), not read here
 """
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ class _Reader:
         if data is None:
             return RuleSet.build(Section())
         top = self.mapping(data, 1, "the rules file")
-        self.known_keys(top, ("default", "endpoints"), "the rules file")
+        # `alerts` belongs to the alert judge (`analysis.parse_alert_rules`), which
+        # reads the same file; comparisons leave it alone.
+        self.known_keys(top, ("default", "endpoints", "alerts"), "the rules file")
         base = Section()
         if top.get("default") is not None:
             line = top.key_lines["default"]

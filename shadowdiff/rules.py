@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import yaml
 
+from analysis import AlertRulesError, RuleBook, parse_alert_rules
 from comparator import RulesError, RuleSet, load_rules
 
 rules_option = click.option(
@@ -26,3 +28,15 @@ def resolve_rules(path: Path | None) -> RuleSet:
         return load_rules(path)
     except RulesError as error:
         raise click.ClickException(str(error)) from error
+
+
+def resolve_alert_rules(path: Path | None) -> RuleBook:
+    """The `alerts:` section of the rules file in `path`, or the judge's defaults."""
+    if path is None:
+        return RuleBook()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        section = data.get("alerts") if isinstance(data, dict) else None
+        return parse_alert_rules(section)
+    except (OSError, yaml.YAMLError, AlertRulesError, ValueError) as error:
+        raise click.ClickException(f"{path}: alerts: {error}") from error

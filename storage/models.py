@@ -233,11 +233,38 @@ pruned = Table(
 """How far retention has removed each kind of data, so queries over that time
 say it is gone rather than report no traffic."""
 
+AlertState = Literal["firing", "resolved"]
+"""An alert fires until its rule has stopped holding, then it is resolved."""
+
+alerts = Table(
+    "alerts",
+    metadata,
+    # Stable: a hash of rule, endpoint and the window that opened it (`analysis`),
+    # so judging the same minutes again names the same alert.
+    Column("id", Text, primary_key=True),
+    Column("run_id", Text, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("window_end", UTCDateTime, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    # The whole alert as JSON: the numbers that made it fire, examples, summary.
+    Column("document", Text, nullable=False),
+    Column("stored_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("state", get_args(AlertState)), name="ck_alerts_state"),
+    Index("ix_alerts_run_opened_at", "run_id", "opened_at"),
+)
+"""Alerts raised by the built-in judge (`alerting.evaluator`), one row per alert."""
+
 RUN_SCOPED_TABLES: tuple[Table, ...] = (
     comparisons,
     differences,
     signatures,
     endpoint_minutes,
     signature_minutes,
+    alerts,
 )
 """Every table whose rows belong to one run (`run_id`)."""

@@ -332,6 +332,19 @@ EXAMPLE_SCAN = 200
 many there are in the window."""
 
 
+def latest_unmatched(
+    engine: Engine,
+    run_id: str,
+    endpoint: str,
+    since: datetime | None,
+    until: datetime | None,
+    wanted: int = 3,
+) -> tuple[str, ...]:
+    """The latest non-matching request ids of `endpoint` in [since, until), mismatches first."""
+    with guard(engine), engine.connect() as connection:
+        return _examples(connection, run_id, endpoint, since, until, wanted)
+
+
 def _examples(
     connection: Connection,
     run_id: str,

@@ -11,10 +11,13 @@ import click
 from click._termui_impl import ProgressBar
 
 import storage
+from alerting.evaluator import evaluate
+from shadowdiff.commands.alerts import format_alerts
 from shadowdiff.commands.db import open_store
 from shadowdiff.commands.mismatches import format_report
-from shadowdiff.rules import resolve_rules, rules_option
+from shadowdiff.rules import resolve_alert_rules, resolve_rules, rules_option
 from shadowdiff.settings import Settings
+from storage.alert_store import list_alerts
 from streams.capture import CaptureError, count_records, read_capture
 from streams.pipeline import run_pipeline
 
@@ -22,8 +25,13 @@ DEMO_DB_FILE = Path("shadowdiff-demo.sqlite")
 
 
 def sample_capture() -> Path:
-    """The capture shipped with shadowdiff: a few hundred requests of realistic traffic."""
-    return Path(str(resources.files("streams").joinpath("samples/capture.jsonl")))
+    """The traffic shipped with shadowdiff: an hour of realistic requests with a spike.
+
+    `python -m streams.synthetic --pairs 5400 --rate 1.5 --seed 7 --spike
+    'GET /courses@35+10' --out streams/samples/traffic.avro` made it (a test
+    keeps it so): 35 minutes in, `GET /courses` starts failing for 10 minutes.
+    """
+    return Path(str(resources.files("streams").joinpath("samples/traffic.avro")))
 
 
 def _count(n: int, noun: str) -> str:
@@ -113,10 +121,19 @@ def command(
         )
     click.echo("")
     click.echo(format_report(storage.mismatch_report(engine)))
+    # The alert judge, once over what was stored, in the capture's own time.
+    book = resolve_alert_rules(rules_file or settings.rules_file)
+    evaluate(engine, book)
+    raised = list_alerts(engine)
+    click.echo("")
+    click.echo(f"alerts ({len(raised)}):" if raised else "alerts: none raised")
+    if raised:
+        click.echo(format_alerts(raised))
     click.echo("")
     click.echo(f"results: {storage.safe_url(engine)}")
     click.echo(f"  shadowdiff mismatches --db {db_url}")
     click.echo(f"  shadowdiff signatures --db {db_url}")
+    click.echo(f"  shadowdiff alerts --db {db_url}")
     span = storage.queries.stored_span(engine)
     if span is not None:
         since, until = (t.strftime("%Y-%m-%dT%H:%MZ") for t in span)

@@ -26,7 +26,11 @@ Two delivery accidents are applied on top, with their own probabilities: a side
 published twice (the gateway retried the publish), and the candidate arriving
 before the primary. Neither changes the verdict.
 
-Event time: requests arrive about every 25 ms on average; the candidate starts
+A `Spike` makes one endpoint mostly mismatch for a stretch of event time, as a
+broken deploy of the candidate would (what the alert judge must catch).
+
+Event time: requests arrive about every 25 ms on average (`rate`, 40 a second);
+the candidate starts
 a few ms after the primary; records are published when each response completes,
 so the publish order interleaves requests the way a real gateway does.
 """
@@ -40,6 +44,7 @@ from streams.synthetic.fates import (
     Fate,
     Mix,
     Scenario,
+    Spike,
     Traffic,
 )
 from streams.synthetic.generator import generate
@@ -51,6 +56,7 @@ __all__ = [
     "Fate",
     "Mix",
     "Scenario",
+    "Spike",
     "Traffic",
     "generate",
 ]

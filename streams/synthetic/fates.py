@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from streams.exchange import Exchange, Side
@@ -49,6 +49,26 @@ EXPECTED: dict[Scenario, Expected] = {
 }
 
 DEFAULT_START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Spike:
+    """A divergence spike: for `duration` from `after` past the traffic's start,
+    `share` of `endpoint`'s requests mismatch (a deploy of the candidate broke it)."""
+
+    endpoint: str
+    after: timedelta
+    duration: timedelta
+    share: float = 0.8
+
+    def __post_init__(self) -> None:
+        if not 0 < self.share <= 1:
+            raise ValueError(f"a spike's share must be in (0, 1], got {self.share}")
+        if self.duration <= timedelta(0) or self.after < timedelta(0):
+            raise ValueError("a spike starts at or after the traffic and lasts a while")
+
+    def covers(self, endpoint: str, since_start: timedelta) -> bool:
+        return endpoint == self.endpoint and self.after <= since_start < self.after + self.duration
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from streams.synthetic.fates import (
     Fate,
     Mix,
     Scenario,
+    Spike,
     Traffic,
 )
 
@@ -85,6 +86,13 @@ def _scenario(rng: random.Random, group: str, route: Route) -> Scenario:
     return rng.choice(("error_primary", "error_candidate"))
 
 
+def _spiked(rng: random.Random, spike: Spike | None, route: Route, since_start: timedelta) -> bool:
+    """Whether this request of `route` falls to the spike (drawing only when it could)."""
+    if spike is None or not spike.covers(route.endpoint, since_start):
+        return False
+    return bool(MISMATCHES[route.endpoint]) and rng.random() < spike.share
+
+
 def _bodies(
     rng: random.Random, scenario: Scenario, route: Route, value: dict[str, Any], moment: datetime
 ) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
@@ -118,15 +126,32 @@ _MISMATCH_SCENARIOS = frozenset(
 )
 
 
+DEFAULT_RATE = 40.0
+"""Requests per second of event time, on average (arrivals are a Poisson process)."""
+
+
 def generate(
-    pairs: int, seed: int = 0, mix: Mix = DEFAULT_MIX, start: datetime = DEFAULT_START
+    pairs: int,
+    seed: int = 0,
+    mix: Mix = DEFAULT_MIX,
+    start: datetime = DEFAULT_START,
+    *,
+    rate: float = DEFAULT_RATE,
+    spike: Spike | None = None,
 ) -> Traffic:
     """`pairs` requests of synthetic shadow traffic; the same arguments give the same result.
 
-    `start` (timezone-aware) is the event time of the first request.
+    `start` (timezone-aware) is the event time of the first request; `rate` the
+    requests per second; `spike`, a stretch of time in which one endpoint
+    mostly mismatches.
     """
     if pairs < 0:
         raise ValueError(f"pairs must be non-negative, got {pairs}")
+    if rate <= 0:
+        raise ValueError(f"rate must be positive, got {rate}")
+    if spike is not None and spike.endpoint not in MISMATCHES:
+        known = ", ".join(sorted(MISMATCHES))
+        raise ValueError(f"no endpoint {spike.endpoint!r} to spike: the endpoints are {known}")
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
     rng = random.Random(seed)
@@ -135,7 +160,7 @@ def generate(
     truth: dict[str, Fate] = {}
     clock = 0.0
     for _ in range(pairs):
-        clock += rng.expovariate(1 / 25.0)
+        clock += rng.expovariate(rate / 1000.0)
         group = rng.choices(_GROUPS, weights)[0]
         if group == "volatile" and VOLATILE:
             route = rng.choice(VOLATILE)
@@ -144,6 +169,9 @@ def generate(
         else:
             route = rng.choice(STABLE)
         scenario = _scenario(rng, group, route)
+        since_start = timedelta(milliseconds=clock)
+        if _spiked(rng, spike, route, since_start):
+            scenario = rng.choice(MISMATCHES[route.endpoint])
         request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         path, query = route.path(rng)
         value = route.body(rng, path)

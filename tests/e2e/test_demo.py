@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,11 @@ import pytest
 from comparator import RuleSet, load_rules
 from storage.redaction import Redactor
 from streams.capture import read_capture, write_capture
-from streams.synthetic import generate
+from streams.synthetic import DEFAULT_START
+from tests.samples import DEMO_TRAFFIC, SMALL_CAPTURE, SPIKE, demo_traffic
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO / "streams" / "samples" / "capture.jsonl"
+SAMPLE = DEMO_TRAFFIC
 SAMPLE_RULES = REPO / "streams" / "samples" / "rules.yaml"
 
 
@@ -63,8 +65,8 @@ def test_mismatches_json_agrees_with_the_sample_truth(demo: tuple[Path, str]) ->
     report = json.loads(
         shadowdiff("mismatches", "--json", "--db", "sqlite:///shadowdiff-demo.sqlite", cwd=workdir)
     )
-    # The sample is `python -m streams.synthetic --pairs 300 --seed 7`: its truth is known.
-    truth = generate(300, seed=7).truth
+    # The sample is made by a documented command (tests/samples.py): its truth is known.
+    truth = demo_traffic().truth
     expected = Counter((fate.endpoint, fate.expected) for fate in truth.values())
     for row in report["endpoints"]:
         for verdict, count in row["verdicts"].items():
@@ -99,7 +101,7 @@ def test_rules_quiet_the_volatile_fields_of_the_sample(tmp_path: Path) -> None:
     assert not volatile_paths & {"/attempt_id", "/submitted_at"}
     real = [
         f
-        for f in generate(300, seed=7).truth.values()
+        for f in demo_traffic().truth.values()
         if f.endpoint == attempt["endpoint"] and f.expected == "mismatch" and not f.volatile
     ]
     assert attempt["mismatches"] == len(real)
@@ -161,11 +163,11 @@ def test_demo_takes_its_rules_from_rules_file_when_no_flag_says(tmp_path: Path) 
 
 def test_demo_judges_an_avro_capture(tmp_path: Path) -> None:
     capture = tmp_path / "sample.avro"
-    write_capture(capture, read_capture(SAMPLE))
+    write_capture(capture, read_capture(SMALL_CAPTURE))
     output = shadowdiff(
         "demo", "--capture", str(capture), "--db", "sqlite:///avro.sqlite", cwd=tmp_path
     )
-    requests = {e.request_id for e in read_capture(SAMPLE)}
+    requests = {e.request_id for e in read_capture(SMALL_CAPTURE)}
     assert f"{len(requests)} results stored" in output
 
 
@@ -174,3 +176,34 @@ def test_a_second_demo_into_one_database_says_it_kept_the_first_results(tmp_path
     again = shadowdiff("demo", "--db", "sqlite:///twice.sqlite", cwd=tmp_path)
     assert "0 results stored" in again
     assert "already had a result in this database" in again
+
+
+def test_demo_ends_with_the_spike_alert_the_sample_holds(demo: tuple[Path, str]) -> None:
+    workdir, output = demo
+    alerts_part = output[output.index("alerts (") :]
+    assert "spike on GET /courses" in alerts_part
+    listed = json.loads(
+        shadowdiff("alerts", "--json", "--db", "sqlite:///shadowdiff-demo.sqlite", cwd=workdir)
+    )
+    spikes = [a for a in listed["alerts"] if a["rule"] == "spike"]
+    assert [a["endpoint"] for a in spikes] == [SPIKE.endpoint]
+    (spike,) = spikes
+    assert set(spike) >= {
+        "id",
+        "rule",
+        "endpoint",
+        "state",
+        "window_start",
+        "window_end",
+        "opened_at",
+        "resolved_at",
+        "observed",
+        "baseline",
+        "examples",
+    }
+    opened = datetime.fromisoformat(spike["opened_at"])
+    began = DEFAULT_START + SPIKE.after
+    # Alerted within one window (5 minutes) of the spike's start, in event time.
+    assert began < opened <= began + timedelta(minutes=5)
+    assert spike["observed"]["rate"] > 2 * spike["baseline"]["rate"]
+    assert spike["state"] == "resolved"  # the sample goes on for 15 minutes after it

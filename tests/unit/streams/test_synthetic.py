@@ -12,8 +12,9 @@ import pytest
 
 from streams.capture import read_capture
 from streams.exchange import Exchange
-from streams.synthetic import DEFAULT_START, Fate, Mix, generate
+from streams.synthetic import DEFAULT_START, Fate, Mix, Spike, generate
 from streams.synthetic.__main__ import main
+from tests.samples import DEMO_TRAFFIC, demo_traffic
 
 PAIRS = 400
 
@@ -153,3 +154,32 @@ def test_command_writes_a_reproducible_capture(tmp_path: Path) -> None:
 def test_shipped_sample_is_the_documented_command_output() -> None:
     sample = Path(__file__).parents[3] / "streams" / "samples" / "capture.jsonl"
     assert list(read_capture(sample)) == generate(300, seed=7).exchanges
+
+
+def test_shipped_demo_traffic_is_the_documented_command_output() -> None:
+    assert list(read_capture(DEMO_TRAFFIC)) == demo_traffic().exchanges
+
+
+def test_a_spike_makes_its_endpoint_mismatch_in_its_time_only() -> None:
+    spike = Spike("GET /courses", timedelta(minutes=2), timedelta(minutes=1), share=1.0)
+    traffic = generate(600, seed=3, rate=2.0, spike=spike)
+    starts = {e.request_id: e.started_at for e in traffic.exchanges if e.side == "primary"}
+    inside = [
+        fate
+        for rid, fate in traffic.truth.items()
+        if fate.endpoint == "GET /courses"
+        and rid in starts
+        and timedelta(minutes=2) <= starts[rid] - DEFAULT_START < timedelta(minutes=3)
+        and fate.expected in ("match", "mismatch")
+    ]
+    assert inside and all(f.expected == "mismatch" for f in inside)
+    # Without the spike the same seed gives the same traffic outside its window.
+    plain = generate(600, seed=3, rate=2.0)
+    assert len(plain.truth) == len(traffic.truth)
+
+
+def test_the_spike_option_is_checked() -> None:
+    with pytest.raises(ValueError, match="no endpoint"):
+        generate(10, spike=Spike("GET /nowhere", timedelta(0), timedelta(minutes=1)))
+    with pytest.raises(SystemExit):
+        main(["--pairs", "5", "--spike", "nonsense", "--out", "x.jsonl"])
