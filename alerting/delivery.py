@@ -92,13 +92,14 @@ class Deliverer:
             for r in self._receivers
         ]
 
-    def remember(self, alerts: Iterable[Alert]) -> None:
-        """Take `alerts` as delivered just now, in their present state (a restarted
-        process, whose store says it raised them before, does not send them again)."""
+    def remember(self, delivered: Iterable[tuple[str, str]]) -> None:
+        """Take the alerts (ID, state) as delivered just now: a restarted process,
+        whose store says it raised them before, does not send them again."""
         now = self._clock()
+        keys = [f"{alert_id}:{state}" for alert_id, state in delivered]
         for receiver in self._receivers:
-            for alert in alerts:
-                receiver.sent[alert.dedupe_key] = now
+            for key in keys:
+                receiver.sent[key] = now
             while len(receiver.sent) > REMEMBERED:
                 receiver.sent.popitem(last=False)
 

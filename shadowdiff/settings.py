@@ -94,6 +94,15 @@ class Settings(BaseSettings):
         "differences; a public development key if unset",
     )
 
+    alerts_topic: str = "shadowdiff.alerts"
+    alert_interval_s: float = Field(
+        30.0, ge=0, description="how often the leader judges the rollups for alerts; 0: never"
+    )
+    alert_webhooks: str | None = Field(
+        None,
+        description="where alerts go: FORMAT=URL entries (json, slack, alertmanager) "
+        "separated by spaces, e.g. 'slack=https://hooks.slack.com/... json=https://...'",
+    )
     retain_raw: str | None = Field(
         None,
         description="with it the worker leader prunes raw comparisons older than this "

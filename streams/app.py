@@ -32,9 +32,11 @@ from typing import Any
 import faust
 
 import storage
+from alerting import Webhook
+from analysis import RuleBook
 from comparator import Result, RuleSet
 from storage import retention
-from streams import codec, metrics_http
+from streams import alert_judge, codec, metrics_http
 from streams.acks import AckLedger
 from streams.deadletter import DeadLetters
 from streams.exchange import Exchange
@@ -78,6 +80,11 @@ class WorkerConfig:
     retention: tuple[timedelta | None, timedelta | None] = (None, None)
     """Ages past which the leader prunes raw rows and rollups, hourly; None: never."""
     retention_interval_s: float = 3600.0
+    alert_rules: RuleBook = field(default_factory=RuleBook)
+    alert_interval_s: float = 30.0
+    """How often the leader judges the rollups for alerts (`streams.alert_judge`); 0: never."""
+    alerts_topic: str = "shadowdiff.alerts"
+    alert_webhooks: tuple[Webhook, ...] = ()
     metrics_port: int = 0
     """Port of `/metrics` (`streams.metrics`); 0: no metrics served."""
 
@@ -207,6 +214,9 @@ def build_app(config: WorkerConfig) -> faust.App:
             await exchanges.send(
                 value=encode_tick(now_ms), partition=partition, headers={TICK_HEADER: b"1"}
             )
+
+    if config.alert_interval_s > 0:
+        alert_judge.install(app, config, engine)
 
     if config.retention != (None, None):
 

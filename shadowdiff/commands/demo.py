@@ -11,7 +11,6 @@ import click
 from click._termui_impl import ProgressBar
 
 import storage
-from alerting.evaluator import evaluate
 from shadowdiff.commands.alerts import format_alerts
 from shadowdiff.commands.db import open_store
 from shadowdiff.commands.mismatches import format_report
@@ -122,6 +121,8 @@ def command(
     click.echo("")
     click.echo(format_report(storage.mismatch_report(engine)))
     # The alert judge, once over what was stored, in the capture's own time.
+    from alerting.evaluator import evaluate  # the alerting package brings aiohttp
+
     book = resolve_alert_rules(rules_file or settings.rules_file)
     evaluate(engine, book)
     raised = list_alerts(engine)

@@ -18,7 +18,7 @@ from shadowdiff.brokers import (
     schema_id_option,
 )
 from shadowdiff.commands.db import open_store, store_errors
-from shadowdiff.rules import resolve_rules, rules_option
+from shadowdiff.rules import resolve_alert_rules, resolve_rules, rules_option
 from shadowdiff.settings import DEFAULT_METRICS_PORT, Settings
 from streams.topics import KafkaUnreachable, ensure_topics
 
@@ -107,6 +107,12 @@ def command(
     settings = Settings().model_copy(update=overrides)
     brokers = resolve_brokers(bootstrap, settings)  # named before anything starts
     rules = resolve_rules(settings.rules_file)
+    from alerting import parse_webhooks  # aiohttp: only for the worker
+
+    try:
+        webhooks = parse_webhooks(settings.alert_webhooks or "")
+    except ValueError as error:
+        raise click.ClickException(f"ALERT_WEBHOOKS: {error}") from error
     open_store(settings.database_url).dispose()  # a malformed URL is named before Kafka is
     try:
         with kafka_errors_reported_by_us():
@@ -117,6 +123,7 @@ def command(
                         settings.exchanges_topic: partitions,
                         settings.comparisons_topic: partitions,
                         settings.deadletter_topic: 1,
+                        settings.alerts_topic: 1,
                     },
                 )
             )
@@ -141,6 +148,10 @@ def command(
         datadir=Path(tempfile.gettempdir()) / f"shadowdiff-worker-{settings.worker_id}",
         redaction_key=settings.redaction_secret,
         retention=settings.retention(),
+        alert_rules=resolve_alert_rules(settings.rules_file),
+        alert_interval_s=settings.alert_interval_s,
+        alerts_topic=settings.alerts_topic,
+        alert_webhooks=webhooks,
         metrics_port=settings.metrics_port,
     )
     click.echo(

@@ -46,6 +46,7 @@ def worker_env(
         "EXCHANGES_TOPIC": f"{topic_prefix}.exchanges",
         "COMPARISONS_TOPIC": f"{topic_prefix}.comparisons",
         "DEADLETTER_TOPIC": f"{topic_prefix}.deadletter",
+        "ALERTS_TOPIC": f"{topic_prefix}.alerts",
         "WORKER_ID": f"{topic_prefix}-worker",
         "GRACE_PERIOD_S": str(grace_s),
         "TICK_INTERVAL_S": "1",
