@@ -220,6 +220,19 @@ signature_minutes = Table(
 )
 """Per run, endpoint, signature and minute: how many requests had the problem."""
 
+signature_hours = Table(
+    "signature_hours",
+    metadata,
+    Column("run_id", Text, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("signature", Text, nullable=False),
+    Column("hour", UTCDateTime, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("run_id", "endpoint", "signature", "hour", name="pk_signature_hours"),
+)
+"""The same counts per hour: a window's whole hours read here, only its edges by
+the minute, so listing a day's problems reads the same few rows at any volume."""
+
 PrunedData = Literal["raw", "rollups"]
 """What retention removes: raw rows (comparisons, differences) or the minute rollups."""
 
@@ -265,6 +278,7 @@ RUN_SCOPED_TABLES: tuple[Table, ...] = (
     signatures,
     endpoint_minutes,
     signature_minutes,
+    signature_hours,
     alerts,
 )
 """Every table whose rows belong to one run (`run_id`)."""

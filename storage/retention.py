@@ -23,6 +23,7 @@ from storage.models import (
     differences,
     endpoint_minutes,
     pruned,
+    signature_hours,
     signature_minutes,
 )
 from storage.writer_sql import insert
@@ -71,8 +72,12 @@ def prune(
             if not dry_run:
                 _record(connection, "raw", raw_before)
         if rollups_before is not None:
-            for table in (endpoint_minutes, signature_minutes):
-                old = table.c.minute < rollups_before
+            for table, at in (
+                (endpoint_minutes, endpoint_minutes.c.minute),
+                (signature_minutes, signature_minutes.c.minute),
+                (signature_hours, signature_hours.c.hour),
+            ):
+                old = at < rollups_before
                 if dry_run:
                     count = select(func.count()).select_from(table).where(old)
                     rollup_rows += connection.execute(count).scalar_one()

@@ -5,7 +5,8 @@ costs the same at ten million rows as at ten thousand:
 
 - `endpoint_minutes`: per run, endpoint and minute, the count of each verdict
   and each side's latency histogram (`storage.latency`);
-- `signature_minutes`: per run, endpoint, signature and minute, a count.
+- `signature_minutes`: per run, endpoint, signature and minute, a count;
+- `signature_hours`: the same per hour, so long windows read few rows.
 
 The writer calls `add` with exactly the results its insert reported new, so a
 replayed batch, a restarted worker or a re-stored request adds nothing, and a
@@ -145,14 +146,16 @@ ON CONFLICT (run_id, endpoint, minute) DO UPDATE SET
     candidate_latency = {_PG_HISTOGRAM_MERGE.format("candidate_latency")}
 """
 
-_PG_SIGNATURE_MINUTES = """
-INSERT INTO signature_minutes AS t (run_id, endpoint, signature, minute, count)
+_PG_SIGNATURE_COUNTS = """
+INSERT INTO signature_{grain}s AS t (run_id, endpoint, signature, {grain}, count)
 SELECT %(run)s, endpoint, signature, minute, count
 FROM json_to_recordset(%(rows)s::json) AS d(
     endpoint text, signature text, minute timestamptz, count int4)
 ORDER BY endpoint COLLATE "C", signature COLLATE "C", minute
-ON CONFLICT (run_id, endpoint, signature, minute) DO UPDATE SET count = t.count + excluded.count
+ON CONFLICT (run_id, endpoint, signature, {grain}) DO UPDATE SET count = t.count + excluded.count
 """
+_PG_SIGNATURE_MINUTES = _PG_SIGNATURE_COUNTS.format(grain="minute")
+_PG_SIGNATURE_HOURS = _PG_SIGNATURE_COUNTS.format(grain="hour")
 
 
 def _minute_dicts(minutes: list[EndpointMinute]) -> list[dict[str, Any]]:
@@ -182,7 +185,18 @@ def postgres_statements(run_id: str, new: list[Result]) -> list[tuple[str, dict[
     if signatures:
         rows = orjson.dumps(signatures).decode()
         statements.append((_PG_SIGNATURE_MINUTES, {"run": run_id, "rows": rows}))
+        rows = orjson.dumps(by_hour(signatures)).decode()
+        statements.append((_PG_SIGNATURE_HOURS, {"run": run_id, "rows": rows}))
     return statements
+
+
+def by_hour(signatures: list[SignatureMinute]) -> list[SignatureMinute]:
+    """The same counts summed per hour (`minute` then holds the hour's start), in key order."""
+    counts: dict[tuple[str, str, datetime], int] = {}
+    for s in signatures:
+        key = (s.endpoint, s.signature, s.minute.replace(minute=0))
+        counts[key] = counts.get(key, 0) + s.count
+    return [SignatureMinute(*key, count) for key, count in sorted(counts.items())]
 
 
 # -- every other dialect (SQLite): the same upserts, row by row ---------------
@@ -210,10 +224,10 @@ ON CONFLICT (run_id, endpoint, minute) DO UPDATE SET
     candidate_latency = {_GENERIC_HISTOGRAM_MERGE.format("candidate_latency")}
 """
 
-_GENERIC_SIGNATURE_MINUTES = """
-INSERT INTO signature_minutes (run_id, endpoint, signature, minute, count)
+_GENERIC_SIGNATURE_COUNTS = """
+INSERT INTO signature_{grain}s (run_id, endpoint, signature, {grain}, count)
 VALUES (:run, :endpoint, :signature, :minute, :count)
-ON CONFLICT (run_id, endpoint, signature, minute) DO UPDATE SET count = count + excluded.count
+ON CONFLICT (run_id, endpoint, signature, {grain}) DO UPDATE SET count = count + excluded.count
 """
 
 
@@ -227,20 +241,21 @@ def _add_generic(
     for row in rows:
         row["run"] = run_id
     connection.execute(_typed(_GENERIC_ENDPOINT_MINUTES), rows)
-    if signatures:
-        connection.execute(
-            _typed(_GENERIC_SIGNATURE_MINUTES),
-            [
-                {
-                    "run": run_id,
-                    "endpoint": s.endpoint,
-                    "signature": s.signature,
-                    "minute": s.minute,
-                    "count": s.count,
-                }
-                for s in signatures
-            ],
-        )
+    for grain, counts in (("minute", signatures), ("hour", by_hour(signatures))):
+        if counts:
+            connection.execute(
+                _typed(_GENERIC_SIGNATURE_COUNTS.format(grain=grain)),
+                [
+                    {
+                        "run": run_id,
+                        "endpoint": s.endpoint,
+                        "signature": s.signature,
+                        "minute": s.minute,
+                        "count": s.count,
+                    }
+                    for s in counts
+                ],
+            )
 
 
 def _typed(statement: str) -> TextClause:

@@ -1,7 +1,8 @@
 """The distinct problems (signatures) of a run over a window, most frequent first.
 
-Counts in a window come from the signature rollup (`signature_minutes`), so a
-day's problems cost the same to list at any volume; without a window, from
+Counts in a window come from the signature rollups (whole hours, and minutes at
+the edges: `storage.queries.signature_counts`), so a day's problems cost the
+same to list at any volume; without a window, from
 the signatures' all-time counts. Summary, triage status, first and last seen
 (all time, exact) and example request ids come from `signatures`.
 """
@@ -12,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, select
 
 from storage.engine import guard
 from storage.jsontext import json_value
-from storage.models import LIVE_RUN, signature_minutes, signatures
-from storage.queries import Pruned, minute_filters, pruned_before, whole_minutes
+from storage.models import LIVE_RUN, signatures
+from storage.queries import Pruned, pruned_before, signature_counts, whole_minutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +84,9 @@ def signature_report(
         counted = select(sg.c.signature, sg.c.endpoint, sg.c["count"].label("n")).where(
             sg.c.run_id == run_id, *([sg.c.endpoint == endpoint] if endpoint else [])
         )
+        window = counted.subquery()
     else:
-        sm = signature_minutes
-        counted = (
-            select(sm.c.signature, sm.c.endpoint, func.sum(sm.c["count"]).label("n"))
-            .where(*minute_filters(sm, run_id, endpoint, since, until))
-            .group_by(sm.c.signature, sm.c.endpoint)
-        )
-    window = counted.subquery()
+        window = signature_counts(run_id, endpoint, since, until)
     query = (
         select(window.c.n, sg)
         .join(

@@ -13,7 +13,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage import latency
-from storage.models import VERDICT_COLUMNS, comparisons, endpoint_minutes, signature_minutes
+from storage.models import (
+    VERDICT_COLUMNS,
+    comparisons,
+    endpoint_minutes,
+    signature_hours,
+    signature_minutes,
+)
 
 MinuteKey = tuple[str, datetime]
 MinuteFigures = tuple[int, dict[str, int], latency.Histogram, latency.Histogram]
@@ -42,6 +48,17 @@ def stored(engine: sa.Engine, run_id: str) -> tuple[dict[MinuteKey, Any], dict[A
             sa.select(signature_minutes).where(signature_minutes.c.run_id == run_id)
         ).mappings():
             signatures[row["endpoint"], row["signature"], row["minute"]] = row["count"]
+        hours: dict[tuple[str, str, datetime], int] = {}
+        for row in connection.execute(
+            sa.select(signature_hours).where(signature_hours.c.run_id == run_id)
+        ).mappings():
+            hours[row["endpoint"], row["signature"], row["hour"]] = row["count"]
+    # The hours must be the minutes summed: checked here, so every caller checks it.
+    summed: dict[tuple[str, str, datetime], int] = {}
+    for (endpoint, signature, minute), count in signatures.items():
+        key = (endpoint, signature, minute.replace(minute=0))
+        summed[key] = summed.get(key, 0) + count
+    assert hours == summed, "signature_hours is not the sum of signature_minutes"
     return minutes, signatures
 
 

@@ -627,6 +627,33 @@ class StoreContract:
             "examples",
         }
 
+    def test_window_counts_from_hours_and_edge_minutes_equal_the_rows(
+        self, engine: sa.Engine
+    ) -> None:
+        diffs = [Difference("/a", Kind.VALUE_CHANGED, 1, 2)], [Difference("/b", Kind.FIELD_MISSING)]
+        results = [
+            make_result(f"r{i}", at=T0 + timedelta(minutes=7 * i), differences=diffs[i % 2])
+            for i in range(60)  # seven hours, every seven minutes
+        ]
+        storage.ResultWriter(engine, rules_version=RULES).write(results)
+        windows = [
+            (T0 + timedelta(minutes=10), T0 + timedelta(minutes=50)),  # inside one hour
+            (T0 + timedelta(minutes=13), T0 + timedelta(hours=4, minutes=20)),  # ragged
+            (T0 + timedelta(hours=1), T0 + timedelta(hours=3)),  # whole hours
+            (None, T0 + timedelta(hours=2, minutes=30)),
+            (T0 + timedelta(hours=5, minutes=5), None),
+        ]
+        for since, until in windows:
+            expected: dict[str | None, int] = {}
+            for r in results:
+                if (since is None or r.observed_at >= since) and (
+                    until is None or r.observed_at < until
+                ):
+                    sig = r.comparison.signature
+                    expected[sig] = expected.get(sig, 0) + 1
+            report = signature_report(engine, since=since, until=until)
+            assert {s.signature: s.count for s in report.signatures} == expected, (since, until)
+
     def test_prune_keeps_rollups_and_says_what_is_gone(self, engine: sa.Engine) -> None:
         old, recent = T0, T0 + timedelta(days=40)
         storage.ResultWriter(engine, rules_version=RULES).write(

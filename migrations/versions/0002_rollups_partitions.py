@@ -10,7 +10,8 @@ Create Date: 2026-12-01
   its foreign key (see `storage.models`).
 - `signatures` are counted per run (`run_id` in the key) and name their
   problem (`paths`).
-- New: `endpoint_minutes`, `signature_minutes` (the rollups) and `pruned`.
+- New: `endpoint_minutes`, `signature_minutes`, `signature_hours` (the
+  rollups) and `pruned`.
 
 Every row is kept: the old tables are renamed, the new ones created, the rows
 copied over, and the rollups and per-run signatures backfilled from them by the
@@ -175,6 +176,17 @@ def _create_tables(postgres: bool) -> None:
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
             "run_id", "endpoint", "signature", "minute", name="pk_signature_minutes"
+        ),
+    )
+    op.create_table(
+        "signature_hours",
+        sa.Column("run_id", sa.Text(), nullable=False),
+        sa.Column("endpoint", sa.Text(), nullable=False),
+        sa.Column("signature", sa.Text(), nullable=False),
+        sa.Column("hour", _timestamp(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "run_id", "endpoint", "signature", "hour", name="pk_signature_hours"
         ),
     )
     op.create_table(
