@@ -9,7 +9,8 @@ as its bucket's geometric middle, so it is within 4.5 % of the true value
 (half a bucket's width), whatever the distribution.
 
 Stored as compact JSON objects of bucket -> count (`{"52":3,"53":1}`): only
-the buckets in use, on every dialect, merged by the database itself on upsert.
+the buckets in use, on every dialect. A minute's column may hold several such
+objects joined by commas until the database folds them (`storage.rollups`).
 """
 
 from __future__ import annotations
@@ -90,7 +91,17 @@ def encode(histogram: Mapping[int, int]) -> str:
 
 
 def decode(text: str | None) -> Histogram:
-    """A stored histogram back as bucket -> count."""
+    """A stored histogram back as bucket -> count.
+
+    The text may be several JSON objects joined by commas, as the writer
+    appends a batch's histogram to a minute's (`storage.rollups.FOLD_AT`):
+    they are added up.
+    """
     if not text:
         return {}
-    return {int(key): int(count) for key, count in orjson.loads(text).items()}
+    total: Histogram = {}
+    for part in orjson.loads(f"[{text}]"):
+        for key, count in part.items():
+            index = int(key)
+            total[index] = total.get(index, 0) + int(count)
+    return total

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -21,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 
 import storage
 from comparator.model import Comparison, Difference, Kind, Result, Verdict
-from storage import latency, models, retention
+from storage import latency, models, retention, rollups
 from storage.models import metadata
 from storage.partitions import is_partition
 from storage.redaction import MARKER_PREFIX, Redactor
@@ -362,6 +363,27 @@ class StoreContract:
         mismatches = sum(DATASET[e].get(Verdict.MISMATCH, 0) for e in DATASET)
         assert sum(figures[1].get("mismatch", 0) for figures in minutes.values()) == mismatches
         assert signatures  # mismatches and orphans have signatures
+
+    def test_histograms_appended_then_folded_stay_exact(
+        self, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(rollups, "FOLD_AT", 40)  # fold after a couple of batches
+        writer = storage.ResultWriter(engine, rules_version=RULES)
+        for batch in range(12):
+            results = [
+                replace(
+                    make_result(f"b{batch}-{i}", at=T0 + timedelta(seconds=i)),
+                    primary_latency_ms=1.5**i,
+                    candidate_latency_ms=2.0 + batch,
+                )
+                for i in range(5)
+            ]
+            writer.write(results)
+        with engine.connect() as connection:
+            texts = connection.execute(sa.text("SELECT primary_latency FROM endpoint_minutes"))
+            (stored_text,) = texts.scalars().all()
+        assert len(stored_text) < 200  # folded, not a list of twelve
+        assert rollup_recount.stored(engine, "live") == rollup_recount.recounted(engine, "live")
 
     def test_a_late_record_updates_the_minute_it_belongs_to(self, engine: sa.Engine) -> None:
         writer = storage.ResultWriter(engine, rules_version=RULES)
