@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -28,12 +30,17 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 from comparator.model import Kind, Verdict
 
 RunKind = Literal["live", "reprocess"]
 """A run is the live stream's (id "live") or one reprocessing of historic traffic."""
+
+RunState = Literal["running", "interrupted", "complete"]
+"""Whether a run's source is being read (the live run always is), was stopped
+before its end (the same reprocess command resumes it), or was read to its end."""
 
 SignatureStatus = Literal["new", "expected", "fixed"]
 """Triage state of a signature: not yet looked at, accepted as intended, or fixed."""
@@ -49,6 +56,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 VERDICT_VALUES: tuple[str, ...] = tuple(v.value for v in Verdict)
 KIND_VALUES: tuple[str, ...] = tuple(k.value for k in Kind)
 RUN_KIND_VALUES: tuple[str, ...] = get_args(RunKind)
+RUN_STATE_VALUES: tuple[str, ...] = get_args(RunState)
 SIGNATURE_STATUS_VALUES: tuple[str, ...] = get_args(SignatureStatus)
 
 
@@ -94,7 +102,9 @@ runs = Table(
     Column("note", Text),
     Column("source_from", UTCDateTime),
     Column("source_until", UTCDateTime),
+    Column("state", Text, nullable=False, server_default="running"),
     CheckConstraint(_in("kind", RUN_KIND_VALUES), name="ck_runs_kind"),
+    CheckConstraint(_in("state", RUN_STATE_VALUES), name="ck_runs_state"),
 )
 
 comparisons = Table(
@@ -154,4 +164,21 @@ signatures = Table(
     Column("status", Text, nullable=False, server_default="new"),
     PrimaryKeyConstraint("signature", "endpoint", name="pk_signatures"),
     CheckConstraint(_in("status", SIGNATURE_STATUS_VALUES), name="ck_signatures_status"),
+)
+
+run_checkpoints = Table(
+    "run_checkpoints",
+    metadata,
+    Column("run_id", Text, nullable=False),
+    # One unit of a reprocess source: a capture, or one partition of an archive.
+    Column("unit", Text, nullable=False),
+    # Reading resumes at this record of this file: every request before is stored.
+    Column("file", Text, nullable=False),
+    Column("record", BigInteger, nullable=False),
+    Column("watermark", UTCDateTime),
+    Column("done", Boolean, nullable=False, server_default=false()),
+    PrimaryKeyConstraint("run_id", "unit", name="pk_run_checkpoints"),
+    ForeignKeyConstraint(
+        ["run_id"], ["runs.id"], name="fk_run_checkpoints_run", ondelete="CASCADE"
+    ),
 )

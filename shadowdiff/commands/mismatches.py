@@ -12,7 +12,7 @@ from shadowdiff.commands.db import db_option, open_store, store_errors
 from storage.timespec import TimeSpecError, parse_instant
 
 
-def _instant(spec: str | None, now: datetime, flag: str) -> datetime | None:
+def parse_time_flag(spec: str | None, now: datetime, flag: str) -> datetime | None:
     if spec is None:
         return None
     try:
@@ -93,7 +93,7 @@ def command(
     differ; errors and orphans (one side never arrived) are counted apart.
     """
     now = datetime.now(UTC)
-    start, end = _instant(since, now, "--since"), _instant(until, now, "--until")
+    start, end = parse_time_flag(since, now, "--since"), parse_time_flag(until, now, "--until")
     if start is not None and end is not None and end <= start:
         raise click.BadParameter(f"{until!r} is not after --since {since!r}", param_hint="--until")
     engine = open_store(db_url, existing=True)

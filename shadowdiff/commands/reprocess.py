@@ -1,0 +1,144 @@
+"""`shadowdiff reprocess`: judge historic traffic again, under new rules, into a new run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+import storage
+from shadowdiff.commands.db import db_option, open_store, store_errors
+from shadowdiff.commands.mismatches import parse_time_flag
+from shadowdiff.rules import resolve_rules, rules_option
+from shadowdiff.settings import Settings
+from storage.runs import get_run
+from streams.capture import CaptureError
+from streams.replay.progress import Progress
+from streams.replay.reprocess import Plan, RunConflict, WorkerFailed, reprocess, start_run
+from streams.replay.reprocess import remaining as remaining_units
+from streams.replay.sources import SourceError, Window, open_source
+
+
+def _window(
+    engine_run: storage.runs.RunSummary | None,
+    start: datetime | None,
+    end: datetime | None,
+    grace: timedelta,
+) -> Window:
+    if engine_run is not None and start is None and end is None:
+        # Resuming: the range is the run's own (relative times were fixed at its start).
+        start, end = engine_run.source_from, engine_run.source_until
+    try:
+        return Window(start, end, grace)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--to") from error
+
+
+@click.command("reprocess")
+@click.option(
+    "--source",
+    required=True,
+    metavar="CAPTURE|DIR",
+    help="A capture file (.jsonl, .avro), or a directory written by `shadowdiff archive`.",
+)
+@rules_option
+@click.option(
+    "--run",
+    "run_id",
+    default=None,
+    help="Name of the new run; default: reprocess-RULESVERSION. The same command again resumes it.",
+)
+@click.option(
+    "--from",
+    "since",
+    default=None,
+    help="Judge requests observed from this time: ISO-8601 (UTC if no offset) or 7d, 1h "
+    "(ago). Default: the source's start.",
+)
+@click.option("--to", "until", default=None, help="... until this time (exclusive).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes, sharing the source's partitions.",
+)
+@click.option(
+    "--grace",
+    "grace_s",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds of event time a side waits for its counterpart; default: GRACE_PERIOD_S.",
+)
+@click.option("--note", default=None, help="Why this run exists (shown by `shadowdiff runs`).")
+@db_option
+def command(
+    source: str,
+    rules_file: Path | None,
+    run_id: str | None,
+    since: str | None,
+    until: str | None,
+    workers: int,
+    grace_s: float | None,
+    note: str | None,
+    db_url: str | None,
+) -> None:
+    """Judge a capture or an archive again under RULES, into a run of its own.
+
+    Uses the live worker's join, comparator and writer. Interrupted (Ctrl-C, a
+    kill), the same command again resumes from the last checkpoint; every
+    request ends up stored exactly once. Compare the result with the live run:
+    `shadowdiff runs diff live RUN`.
+    """
+    settings = Settings()
+    rules = resolve_rules(rules_file or settings.rules_file)
+    run_id = run_id or f"reprocess-{rules.version}"
+    now = datetime.now(UTC)
+    start, end = parse_time_flag(since, now, "--from"), parse_time_flag(until, now, "--to")
+    grace = timedelta(seconds=grace_s if grace_s is not None else settings.grace_period_s)
+    url = db_url or settings.database_url
+    engine = open_store(url)
+    with store_errors():
+        if engine.dialect.name == "sqlite":
+            storage.upgrade(engine)  # the embedded default makes its own schema, as demo does
+        window = _window(get_run(engine, run_id), start, end, grace)
+        plan = Plan(
+            run_id=run_id,
+            db_url=url,
+            rules=rules,
+            window=window,
+            redaction_key=settings.redaction_secret,
+            workers=workers,
+            max_body_bytes=settings.max_body_bytes,
+        )
+        try:
+            units = open_source(Path(source), window)
+            start_run(engine, plan, note or f"reprocess of {source}")
+        except (SourceError, RunConflict) as error:
+            raise click.ClickException(str(error)) from error
+        _, total = remaining_units(engine, run_id, units)
+        progress = Progress(total, click.get_text_stream("stderr"))
+        try:
+            outcome = reprocess(engine, plan, units, progress.update)
+        except KeyboardInterrupt:
+            progress.close()
+            raise click.ClickException(
+                f"interrupted: run {run_id!r} is kept; the same command again resumes it"
+            ) from None
+        except (CaptureError, WorkerFailed) as error:
+            progress.close()
+            raise click.ClickException(str(error)) from error
+        progress.close()
+        run = get_run(engine, run_id)
+    assert run is not None
+    if outcome.units == 0:
+        click.echo(f"run {run_id!r} was already complete ({run.total} requests); nothing to do")
+    else:
+        click.echo(
+            f"run {run_id!r} ({run.state}): {outcome.records} records read, "
+            f"{outcome.judged} requests judged, {outcome.stored} stored now, "
+            f"{run.total} in the run (rules {rules.version})"
+        )
+    click.echo(f"  shadowdiff runs diff live {run_id} --db {storage.safe_url(engine)}")
+    click.echo(f"  shadowdiff mismatches --run {run_id} --db {storage.safe_url(engine)}")
