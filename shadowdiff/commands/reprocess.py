@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
+from aiokafka.errors import KafkaError
+from sqlalchemy import Engine
 
 import storage
+from shadowdiff.brokers import bootstrap_option, kafka_errors_reported_by_us, resolve_brokers
 from shadowdiff.commands.db import db_option, open_store, store_errors
 from shadowdiff.commands.mismatches import parse_time_flag
 from shadowdiff.rules import resolve_rules, rules_option
 from shadowdiff.settings import Settings
 from storage.runs import get_run
 from streams.capture import CaptureError
+from streams.replay.kafka_source import KafkaSource, reprocess_kafka, total_records
 from streams.replay.progress import Progress
-from streams.replay.reprocess import Plan, RunConflict, WorkerFailed, reprocess, start_run
+from streams.replay.reprocess import Outcome, Plan, RunConflict, reprocess, start_run
 from streams.replay.reprocess import remaining as remaining_units
+from streams.replay.runner import Reporter
 from streams.replay.sources import SourceError, Window, open_source
+from streams.replay.workers import WorkerFailed
 
 
 def _window(
@@ -35,12 +43,56 @@ def _window(
         raise click.BadParameter(str(error), param_hint="--to") from error
 
 
+@dataclass(frozen=True, slots=True)
+class _Job:
+    total: int
+    run: Callable[[Reporter], Outcome]
+
+
+def _job(
+    engine: Engine,
+    plan: Plan,
+    source: str,
+    note: str | None,
+    settings: Settings,
+    topic: str | None,
+    bootstrap: str | None,
+) -> _Job:
+    """Open the source, create or check the run; what to run, and how much there is."""
+    try:
+        if source == "kafka":
+            if plan.window.start is None or plan.window.end is None:
+                raise click.UsageError("--source kafka needs --from and --to")
+            kafka = KafkaSource(
+                resolve_brokers(bootstrap, settings),
+                topic or settings.exchanges_topic,
+                settings.confluent_schema_id,
+                settings.max_record_bytes,
+            )
+            start_run(engine, plan, note or f"reprocess of Kafka topic {kafka.topic}")
+            with kafka_errors_reported_by_us():
+                total = total_records(engine, plan, kafka)
+            return _Job(total, lambda report: reprocess_kafka(engine, plan, kafka, report))
+        units = open_source(Path(source), plan.window)
+        start_run(engine, plan, note or f"reprocess of {source}")
+    except (SourceError, RunConflict, ValueError) as error:
+        raise click.ClickException(str(error)) from error
+    except KafkaError as error:
+        raise click.ClickException(
+            f"Kafka: {error}. Start a broker, or point shadowdiff at one with --bootstrap "
+            "or KAFKA_BOOTSTRAP_SERVERS=HOST:PORT."
+        ) from error
+    _, total = remaining_units(engine, plan.run_id, units)
+    return _Job(total, lambda report: reprocess(engine, plan, units, report))
+
+
 @click.command("reprocess")
 @click.option(
     "--source",
     required=True,
-    metavar="CAPTURE|DIR",
-    help="A capture file (.jsonl, .avro), or a directory written by `shadowdiff archive`.",
+    metavar="kafka|CAPTURE|DIR",
+    help="`kafka` (the exchanges topic, over --from/--to), a capture file (.jsonl, .avro), "
+    "or a directory written by `shadowdiff archive`.",
 )
 @rules_option
 @click.option(
@@ -71,6 +123,8 @@ def _window(
     default=None,
     help="Seconds of event time a side waits for its counterpart; default: GRACE_PERIOD_S.",
 )
+@click.option("--topic", metavar="TOPIC", help="With --source kafka: the topic [EXCHANGES_TOPIC].")
+@bootstrap_option
 @click.option("--note", default=None, help="Why this run exists (shown by `shadowdiff runs`).")
 @db_option
 def command(
@@ -81,15 +135,22 @@ def command(
     until: str | None,
     workers: int,
     grace_s: float | None,
+    topic: str | None,
+    bootstrap: str | None,
     note: str | None,
     db_url: str | None,
 ) -> None:
-    """Judge a capture or an archive again under RULES, into a run of its own.
+    """Judge history (Kafka, a capture, an archive) again under new rules, into a new run.
 
     Uses the live worker's join, comparator and writer. Interrupted (Ctrl-C, a
     kill), the same command again resumes from the last checkpoint; every
     request ends up stored exactly once. Compare the result with the live run:
     `shadowdiff runs diff live RUN`.
+
+    From Kafka, --from and --to are required: each partition is read from the
+    offset of T1 to the offset of T2 (plus the grace period), by a consumer
+    group named after the run, so the same command on several machines shares
+    the partitions.
     """
     settings = Settings()
     rules = resolve_rules(rules_file or settings.rules_file)
@@ -112,21 +173,16 @@ def command(
             workers=workers,
             max_body_bytes=settings.max_body_bytes,
         )
+        job = _job(engine, plan, source, note, settings, topic, bootstrap)
+        progress = Progress(job.total, click.get_text_stream("stderr"))
         try:
-            units = open_source(Path(source), window)
-            start_run(engine, plan, note or f"reprocess of {source}")
-        except (SourceError, RunConflict) as error:
-            raise click.ClickException(str(error)) from error
-        _, total = remaining_units(engine, run_id, units)
-        progress = Progress(total, click.get_text_stream("stderr"))
-        try:
-            outcome = reprocess(engine, plan, units, progress.update)
+            outcome = job.run(progress.update)
         except KeyboardInterrupt:
             progress.close()
             raise click.ClickException(
                 f"interrupted: run {run_id!r} is kept; the same command again resumes it"
             ) from None
-        except (CaptureError, WorkerFailed) as error:
+        except (CaptureError, WorkerFailed, KafkaError) as error:
             progress.close()
             raise click.ClickException(str(error)) from error
         progress.close()

@@ -7,9 +7,12 @@ judge and writer, and keep their own resume points. Nothing here is imported by
 the worker.
 
 - `layout`: archive file names (partition, hour of event time, offset range).
+- `archive_file`, `archive`, `archiver`: one file being written and made
+  durable; one partition's files and safe commit offset; the consumer group.
 - `sources`: captures and archive directories as units of ordered records.
 - `resume`: the position before which every request is stored (pure).
 - `runner`: one unit through join → judge → store, with checkpoints.
 - `progress`: the progress line (records, pairs per second, ETA).
-- `reprocess`: a run over a source, on one or more worker processes.
+- `reprocess`: a run over files; `kafka_source`: a run over a Kafka range;
+  `workers`: the processes either runs on.
 """

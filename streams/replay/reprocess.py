@@ -10,22 +10,21 @@ stopped (Ctrl-C), `complete` once every unit is done.
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine
 
 import storage
 from comparator import RuleSet
 from storage.checkpoints import Checkpoint, load_checkpoints, save_checkpoint
+from storage.models import RunState
 from storage.runs import RunSummary, get_run, set_state
 from streams.codec import DEFAULT_MAX_BODY_BYTES
 from streams.replay.runner import Reporter, UnitStats, replay
 from streams.replay.sources import Position, Unit, Window
+from streams.replay.workers import run_processes
 
 
 class RunConflict(ValueError):
@@ -148,7 +147,7 @@ def replay_unit(
     )
 
 
-def _writer(engine: Engine, plan: Plan) -> storage.ResultWriter:
+def writer_for(engine: Engine, plan: Plan) -> storage.ResultWriter:
     return storage.ResultWriter(
         engine,
         plan.run_id,
@@ -161,7 +160,7 @@ def _writer(engine: Engine, plan: Plan) -> storage.ResultWriter:
 def _work(plan: Plan, units: Sequence[Unit], report: Reporter) -> UnitStats:
     engine = storage.connect(plan.db_url)
     try:
-        writer = _writer(engine, plan)
+        writer = writer_for(engine, plan)
         totals = [0, 0, 0]
         for unit in units:
             stats = replay_unit(engine, writer, plan, unit, report)
@@ -179,89 +178,52 @@ def reprocess(engine: Engine, plan: Plan, units: Sequence[Unit], report: Reporte
     process is raised here as `WorkerFailed`.
     """
     pending, _ = remaining(engine, plan.run_id, units)
-    set_state(engine, plan.run_id, "running")
+    workers = min(plan.workers, len(pending))
+
+    def work() -> UnitStats:
+        if workers <= 1:
+            return _work(plan, pending, report)
+        return run_processes(
+            workers, lambda index, send: _work(plan, pending[index::workers], send), report
+        )
+
+    return run_job(
+        engine,
+        plan.run_id,
+        work,
+        units=len(units),
+        pending=len(pending),
+        complete=lambda: not remaining(engine, plan.run_id, units)[0],
+    )
+
+
+def run_job(
+    engine: Engine,
+    run_id: str,
+    work: Callable[[], UnitStats],
+    *,
+    units: int,
+    pending: int,
+    complete: Callable[[], bool],
+    unfinished: RunState = "interrupted",
+) -> Outcome:
+    """Run `work` (when any of the `units` is `pending`) and move the run's state around it.
+
+    A `work` that returns while units remain leaves the run `unfinished`:
+    `interrupted` where this process alone reads the source, `running` where
+    other processes (other machines) share it.
+    """
+    set_state(engine, run_id, "running")
     try:
-        stats = _run_workers(plan, pending, report) if pending else UnitStats(0, 0, 0)
+        stats = work() if pending else UnitStats(0, 0, 0)
     except BaseException:
-        set_state(engine, plan.run_id, "interrupted")
+        set_state(engine, run_id, "interrupted")
         raise
-    pending_after, _ = remaining(engine, plan.run_id, units)
-    set_state(engine, plan.run_id, "interrupted" if pending_after else "complete")
+    set_state(engine, run_id, "complete" if complete() else unfinished)
     return Outcome(
-        units=len(pending),
-        already_done=len(units) - len(pending),
+        units=pending,
+        already_done=units - pending,
         records=stats.records,
         judged=stats.judged,
         stored=stats.stored,
     )
-
-
-class WorkerFailed(RuntimeError):
-    """A worker process stopped with an error (its message is this one's)."""
-
-
-def _run_workers(plan: Plan, units: Sequence[Unit], report: Reporter) -> UnitStats:
-    workers = min(plan.workers, len(units))
-    if workers <= 1:
-        return _work(plan, units, report)
-    return run_processes(
-        workers, lambda index, send: _work(plan, units[index::workers], send), report
-    )
-
-
-Task = Callable[[int, Reporter], UnitStats]
-"""One worker process's part: called with its index and a progress reporter."""
-
-
-def run_processes(workers: int, task: Task, report: Reporter) -> UnitStats:
-    """Run `task` in `workers` forked processes, relaying their progress to `report`.
-
-    Forked, not spawned: the plan (rules included) is inherited, never pickled.
-    Each process opens its own database connections.
-    """
-    context = multiprocessing.get_context("fork")
-    messages: multiprocessing.Queue[tuple[Any, ...]] = context.Queue()
-
-    def child(index: int) -> None:
-        try:
-            stats = task(index, lambda r, j: messages.put(("progress", r, j)))
-            messages.put(("done", stats.records, stats.judged, stats.stored))
-        except KeyboardInterrupt:
-            messages.put(("stopped",))
-        except BaseException as error:  # reported to the parent, which raises it
-            messages.put(("error", f"{type(error).__name__}: {error}"))
-
-    processes = [context.Process(target=child, args=(i,), daemon=True) for i in range(workers)]
-    for process in processes:
-        process.start()
-    totals = [0, 0, 0]
-    finished = 0
-    errors: list[str] = []
-    try:
-        while finished < workers:
-            try:
-                message = messages.get(timeout=0.5)
-            except queue.Empty:
-                if not any(p.is_alive() for p in processes) and messages.empty():
-                    errors.append("a worker process died without a word (killed?)")
-                    break
-                continue
-            kind = message[0]
-            if kind == "progress":
-                report(message[1], message[2])
-                continue
-            finished += 1
-            if kind == "done":
-                totals = [t + v for t, v in zip(totals, message[1:], strict=True)]
-            elif kind == "error":
-                errors.append(message[1])
-            else:
-                raise KeyboardInterrupt
-    finally:
-        for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.terminate()
-    if errors:
-        raise WorkerFailed("; ".join(errors))
-    return UnitStats(*totals)
