@@ -19,9 +19,13 @@ again, resumes from the last stored batch. Deleting the run deletes them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -38,6 +42,8 @@ from streams.replay.workers import run_processes
 from streams.ticks import TICK_HEADER
 
 ASSIGNMENT_TIMEOUT_S = 60.0
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +134,18 @@ def remaining(engine: Engine, run_id: str, ranges: dict[int, tuple[int, int]]) -
 
 
 class _Reader:
-    """One process's consumer: group membership, and the records of one partition at a time."""
+    """One process's consumer: group membership, and the records of one partition at a time.
+
+    The consumer's event loop runs in a thread of its own, so fetching (and the
+    group's heartbeats) go on while the calling thread judges and writes: the
+    next batch is usually in memory by the time the last one is stored.
+    """
 
     def __init__(self, source: KafkaSource, plan: Plan) -> None:
         self.source, self.plan = source, plan
         self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
 
         async def join() -> AIOKafkaConsumer:
             consumer = AIOKafkaConsumer(
@@ -145,58 +158,84 @@ class _Reader:
             await consumer.start()
             return consumer
 
-        self.consumer = self.loop.run_until_complete(join())
-        self.tps = self.loop.run_until_complete(_partitions(source.brokers, source.topic))
-        self.bounds = self.loop.run_until_complete(_bounds(self.consumer, self.tps, plan.window))
+        self.consumer = self._call(join())
+        self.tps = self._call(_partitions(source.brokers, source.topic))
+        self.bounds = self._call(_bounds(self.consumer, self.tps, plan.window))
         self.consumer.subscribe([source.topic])
+
+    def _submit(self, work: Coroutine[Any, Any, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(work, self.loop)
+
+    def _call(self, work: Coroutine[Any, Any, T]) -> T:
+        return self._submit(work).result()
+
+    def _assigned(self) -> set[TopicPartition]:
+        async def ask() -> set[TopicPartition]:
+            return set(self.consumer.assignment())
+
+        return self._call(ask())
 
     def assignment(self) -> set[TopicPartition]:
         """This process's partitions, once the group has given it some (or none)."""
-        deadline = self.loop.time() + ASSIGNMENT_TIMEOUT_S
-        while not self.consumer.assignment() and self.loop.time() < deadline:
-            self.loop.run_until_complete(self.consumer.getmany(timeout_ms=200))
-        return set(self.consumer.assignment())
+        deadline = time.monotonic() + ASSIGNMENT_TIMEOUT_S
+        while not self._assigned() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self._assigned()
 
     def records(self, tp: TopicPartition, start: int, end: int) -> Iterator[tuple[int, Exchange]]:
         """(offset, exchange) of `tp` from `start` up to `end`; raises `Revoked` if it moves."""
         consumer, source = self.consumer, self.source
 
-        async def focus() -> None:  # aiokafka makes futures here: inside the loop
+        async def focus() -> None:
             consumer.pause(*(consumer.assignment() - {tp}))
             consumer.resume(tp)
             consumer.seek(tp, start)
 
-        self.loop.run_until_complete(focus())
-        position = start
-        while position < end:
+        async def fetch() -> tuple[bool, list[Any], int]:
             if tp not in consumer.assignment():
-                raise Revoked(str(tp))
-            batch = self.loop.run_until_complete(
-                consumer.getmany(tp, timeout_ms=500, max_records=5000)
-            ).get(tp, [])
-            if not batch:
-                position = self.loop.run_until_complete(consumer.position(tp))
-                continue
-            for record in batch:
-                if record.offset >= end:
-                    return
-                position = record.offset + 1
-                if any(key == TICK_HEADER for key, _ in record.headers or ()):
+                return False, [], 0
+            batch = await consumer.getmany(tp, timeout_ms=500, max_records=5000)
+            records = batch.get(tp, [])
+            return True, records, 0 if records else await consumer.position(tp)
+
+        self._call(focus())
+        position = start
+        ahead = self._submit(fetch())
+        try:
+            while position < end:
+                owned, batch, reached = ahead.result()
+                if not owned:
+                    raise Revoked(str(tp))
+                ahead = self._submit(fetch())  # the next batch comes while this one is judged
+                if not batch:
+                    position = reached
                     continue
-                try:
-                    exchange = codec.decode(
-                        record.value or b"",
-                        schema_id=source.schema_id,
-                        max_record_bytes=source.max_record_bytes,
-                        max_body_bytes=self.plan.max_body_bytes,
-                    )
-                except codec.DecodeError:
-                    continue  # the live worker dead-letters these; nothing to judge
-                yield record.offset, exchange
+                for record in batch:
+                    if record.offset >= end:
+                        return
+                    position = record.offset + 1
+                    if any(key == TICK_HEADER for key, _ in record.headers or ()):
+                        continue
+                    try:
+                        exchange = codec.decode(
+                            record.value or b"",
+                            schema_id=source.schema_id,
+                            max_record_bytes=source.max_record_bytes,
+                            max_body_bytes=self.plan.max_body_bytes,
+                        )
+                    except codec.DecodeError:
+                        continue  # the live worker dead-letters these; nothing to judge
+                    yield record.offset, exchange
+        finally:
+            ahead.cancel()
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.consumer.stop())
-        self.loop.close()
+        try:
+            self._call(self.consumer.stop())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+            self.loop.close()
 
 
 def kafka_work(plan: Plan, source: KafkaSource, report: Reporter) -> UnitStats:

@@ -63,8 +63,9 @@ def test_the_live_rules_reprocessed_from_kafka_change_nothing(
     topic, db, start, in_range = stream
     outcome = CliRunner().invoke(main, _args(kafka_bootstrap, topic, db, start, "same"))
     assert outcome.exit_code == 0, outcome.output
-    # Only the range was read: the old traffic's offsets lie before it.
-    assert f"{in_range} records read" in outcome.output, outcome.output
+    # The range's offsets hold the recent traffic alone: the old lies before them. (A
+    # partition that moves while the second process joins is read again, in part.)
+    assert f"/{in_range:,} records" in outcome.output, outcome.output
     assert run_rows(db, "same") == run_rows(db, "live")
     shown = CliRunner().invoke(main, ["runs", "diff", "live", "same", "--json", "--db", db])
     diff = json.loads(shown.output)
