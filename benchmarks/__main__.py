@@ -40,7 +40,7 @@ def _usage(names: list[str]) -> str:
         + f"  {'all':<{width}}  every one of the above, in turn\n\n"
         "Each prints `name: value` lines, ratios against a baseline measured in the same\n"
         "run. Those on Kafka or PostgreSQL start their own (the `services` package).\n"
-        "Sizes: BENCH_PAIRS (pipeline, 30000), BENCH_LATENCY_S (pipeline, 20),\n"
+        "Sizes: BENCH_PAIRS (pipeline and reprocess, 30000), BENCH_LATENCY_S (pipeline, 20),\n"
         "BENCH_RESULTS (writer, 20000)."
     )
 

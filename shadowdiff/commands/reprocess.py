@@ -17,7 +17,7 @@ from shadowdiff.commands.db import db_option, open_store, store_errors
 from shadowdiff.commands.mismatches import parse_time_flag
 from shadowdiff.rules import resolve_rules, rules_option
 from shadowdiff.settings import Settings
-from storage.runs import get_run
+from storage.runs import RunSummary, get_run
 from streams.capture import CaptureError
 from streams.replay.kafka_source import KafkaSource, reprocess_kafka, total_records
 from streams.replay.progress import Progress
@@ -29,14 +29,14 @@ from streams.replay.workers import WorkerFailed
 
 
 def _window(
-    engine_run: storage.runs.RunSummary | None,
+    existing: RunSummary | None,
     start: datetime | None,
     end: datetime | None,
     grace: timedelta,
 ) -> Window:
-    if engine_run is not None and start is None and end is None:
+    if existing is not None and start is None and end is None:
         # Resuming: the range is the run's own (relative times were fixed at its start).
-        start, end = engine_run.source_from, engine_run.source_until
+        start, end = existing.source_from, existing.source_until
     try:
         return Window(start, end, grace)
     except ValueError as error:
