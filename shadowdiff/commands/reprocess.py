@@ -72,7 +72,12 @@ def _job(
             start_run(engine, plan, note or f"reprocess of Kafka topic {kafka.topic}")
             with kafka_errors_reported_by_us():
                 total = total_records(engine, plan, kafka)
-            return _Job(total, lambda report: reprocess_kafka(engine, plan, kafka, report))
+
+            def run(report: Reporter) -> Outcome:
+                with kafka_errors_reported_by_us():  # rebalance chatter, not news
+                    return reprocess_kafka(engine, plan, kafka, report)
+
+            return _Job(total, run)
         units = open_source(Path(source), plan.window)
         start_run(engine, plan, note or f"reprocess of {source}")
     except (SourceError, RunConflict, ValueError) as error:

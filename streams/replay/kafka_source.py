@@ -42,6 +42,7 @@ from streams.replay.workers import run_processes
 from streams.ticks import TICK_HEADER
 
 ASSIGNMENT_TIMEOUT_S = 60.0
+IDLE_RECHECK_S = 1.0
 
 T = TypeVar("T")
 
@@ -186,10 +187,13 @@ class _Reader:
         """(offset, exchange) of `tp` from `start` up to `end`; raises `Revoked` if it moves."""
         consumer, source = self.consumer, self.source
 
-        async def focus() -> None:
+        async def focus() -> bool:
+            if tp not in consumer.assignment():
+                return False
             consumer.pause(*(consumer.assignment() - {tp}))
             consumer.resume(tp)
             consumer.seek(tp, start)
+            return True
 
         async def fetch() -> tuple[bool, list[Any], int]:
             if tp not in consumer.assignment():
@@ -198,7 +202,8 @@ class _Reader:
             records = batch.get(tp, [])
             return True, records, 0 if records else await consumer.position(tp)
 
-        self._call(focus())
+        if not self._call(focus()):
+            raise Revoked(str(tp))
         position = start
         ahead = self._submit(fetch())
         try:
@@ -208,11 +213,17 @@ class _Reader:
                     raise Revoked(str(tp))
                 ahead = self._submit(fetch())  # the next batch comes while this one is judged
                 if not batch:
+                    if reached < position:
+                        raise Revoked(str(tp))  # restarted from its beginning, as below
                     position = reached
                     continue
                 for record in batch:
                     if record.offset >= end:
                         return
+                    if record.offset < position:
+                        # Moved away and back: the consumer restarted the partition from its
+                        # beginning. Start over from the checkpoint instead.
+                        raise Revoked(str(tp))
                     position = record.offset + 1
                     if any(key == TICK_HEADER for key, _ in record.headers or ()):
                         continue
@@ -239,7 +250,11 @@ class _Reader:
 
 
 def kafka_work(plan: Plan, source: KafkaSource, report: Reporter) -> UnitStats:
-    """One process's part: every partition the group gives it, until none is left undone."""
+    """One process's part: the partitions the group gives it, until every one is done.
+
+    A process whose own partitions are done stays in the group while others
+    still read theirs, so a partition whose process dies is taken over.
+    """
     engine = storage.connect(plan.db_url)
     reader = _Reader(source, plan)
     totals = [0, 0, 0]
@@ -247,13 +262,19 @@ def kafka_work(plan: Plan, source: KafkaSource, report: Reporter) -> UnitStats:
         writer = writer_for(engine, plan)
         while True:
             checkpoints = load_checkpoints(engine, plan.run_id)
-            todo = [
+            undone = {
                 tp
-                for tp in sorted(reader.assignment())
+                for tp in reader.tps
                 if not (c := checkpoints.get(unit_name(tp.partition))) or not c.done
-            ]
-            if not todo:
+            }
+            if not undone:
                 return UnitStats(*totals)
+            todo = sorted(reader.assignment() & undone)
+            if not todo:
+                # Other processes hold what is left: stay in the group, to take it over
+                # should one of them go.
+                time.sleep(IDLE_RECHECK_S)
+                continue
             tp = todo[0]
             name = unit_name(tp.partition)
             checkpoint = checkpoints.get(name)
