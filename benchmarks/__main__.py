@@ -40,8 +40,8 @@ def _usage(names: list[str]) -> str:
         + f"  {'all':<{width}}  every one of the above, in turn\n\n"
         "Each prints `name: value` lines, ratios against a baseline measured in the same\n"
         "run. Those on Kafka or PostgreSQL start their own (the `services` package).\n"
-        "Sizes: BENCH_PAIRS (pipeline, 30000), BENCH_LATENCY_S (pipeline, 20),\n"
-        "BENCH_RESULTS (writer, 20000), BENCH_STORE_SMALL and BENCH_STORE_LARGE\n"
+        "Sizes: BENCH_PAIRS (pipeline and reprocess, 30000), BENCH_LATENCY_S (pipeline,\n"
+        "20), BENCH_RESULTS (writer, 20000), BENCH_STORE_SMALL and BENCH_STORE_LARGE\n"
         "(store, 1000000 and 10000000)."
     )
 

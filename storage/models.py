@@ -15,11 +15,14 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     Dialect,
     Float,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -27,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
     text,
 )
 
@@ -34,6 +38,10 @@ from comparator.model import Kind, Verdict
 
 RunKind = Literal["live", "reprocess"]
 """A run is the live stream's (id "live") or one reprocessing of historic traffic."""
+
+RunState = Literal["running", "interrupted", "complete"]
+"""Whether a run's source is being read (the live run always is), was stopped
+before its end (the same reprocess command resumes it), or was read to its end."""
 
 SignatureStatus = Literal["new", "expected", "fixed"]
 """Triage state of a signature: not yet looked at, accepted as intended, or fixed."""
@@ -49,6 +57,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 VERDICT_VALUES: tuple[str, ...] = tuple(v.value for v in Verdict)
 KIND_VALUES: tuple[str, ...] = tuple(k.value for k in Kind)
 RUN_KIND_VALUES: tuple[str, ...] = get_args(RunKind)
+RUN_STATE_VALUES: tuple[str, ...] = get_args(RunState)
 SIGNATURE_STATUS_VALUES: tuple[str, ...] = get_args(SignatureStatus)
 
 
@@ -94,7 +103,9 @@ runs = Table(
     Column("note", Text),
     Column("source_from", UTCDateTime),
     Column("source_until", UTCDateTime),
+    Column("state", Text, nullable=False, server_default="running"),
     CheckConstraint(_in("kind", RUN_KIND_VALUES), name="ck_runs_kind"),
+    CheckConstraint(_in("state", RUN_STATE_VALUES), name="ck_runs_state"),
 )
 
 comparisons = Table(
@@ -272,13 +283,32 @@ alerts = Table(
 )
 """Alerts raised by the built-in judge (`alerting.evaluator`), one row per alert."""
 
+
+run_checkpoints = Table(
+    "run_checkpoints",
+    metadata,
+    Column("run_id", Text, nullable=False),
+    # One unit of a reprocess source: a capture, or one partition of an archive.
+    Column("unit", Text, nullable=False),
+    # Reading resumes at this record of this file: every request before is stored.
+    Column("file", Text, nullable=False),
+    Column("record", BigInteger, nullable=False),
+    Column("watermark", UTCDateTime),
+    Column("done", Boolean, nullable=False, server_default=false()),
+    PrimaryKeyConstraint("run_id", "unit", name="pk_run_checkpoints"),
+    ForeignKeyConstraint(
+        ["run_id"], ["runs.id"], name="fk_run_checkpoints_run", ondelete="CASCADE"
+    ),
+)
+
 RUN_SCOPED_TABLES: tuple[Table, ...] = (
-    comparisons,
     differences,
+    comparisons,
     signatures,
     endpoint_minutes,
     signature_minutes,
     signature_hours,
     alerts,
+    run_checkpoints,
 )
-"""Every table whose rows belong to one run (`run_id`)."""
+"""Every table whose rows belong to one run (`run_id`); `runs delete` empties each."""

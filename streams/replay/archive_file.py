@@ -1,0 +1,104 @@
+"""One archive file being written, and how it becomes durable.
+
+Records are appended to `NAME.avro.partial` as an Avro object container file
+of the Exchange schema (the capture format). Closing flushes the last block,
+fsyncs the file, renames it to its final name (partition, hour, offset range;
+see `streams.replay.layout`) and fsyncs the directory, so once `close` returns
+the file survives a crash of the machine, and before it returns no final name
+exists: a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+from fastavro.write import Writer
+
+from streams import codec
+from streams.replay.layout import ArchiveFile, partial_name, partition_dir
+
+Compression = Literal["deflate", "zstandard", "null"]
+"""Block compression of archive files: ``deflate`` (always available), ``zstandard``
+(when the `zstandard` package is installed), ``null`` (none)."""
+
+DEFAULT_BLOCK_RECORDS = 1000
+
+
+def available(compression: Compression) -> bool:
+    """Whether this installation can write `compression`."""
+    return compression != "zstandard" or importlib.util.find_spec("zstandard") is not None
+
+
+def default_compression() -> Compression:
+    return "zstandard" if available("zstandard") else "deflate"
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or creation inside `path` durable."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+class OpenFile:
+    """The archive file of one partition and hour, open for appending in offset order."""
+
+    def __init__(
+        self,
+        root: Path,
+        partition: int,
+        hour: datetime,
+        first: int,
+        *,
+        compression: Compression = "deflate",
+        block_records: int = DEFAULT_BLOCK_RECORDS,
+    ) -> None:
+        if not available(compression):
+            raise ValueError("zstandard compression needs the zstandard package installed")
+        self.root = root
+        self.partition = partition
+        self.hour = hour
+        self.first = first
+        self.last = first
+        self.records = 0
+        folder = partition_dir(root, partition)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.partial = folder / partial_name(hour, first)
+        self._stream: BinaryIO = self.partial.open("wb")
+        self._writer = Writer(
+            self._stream, codec.PARSED_SCHEMA, codec=compression, sync_interval=1 << 20
+        )
+        self._block_records = block_records
+
+    def append(self, offset: int, record: dict[str, Any]) -> None:
+        """Add the Avro datum read at `offset` (offsets must increase)."""
+        if offset < self.last:
+            raise ValueError(f"offset {offset} after {self.last}: records come in offset order")
+        self._writer.write(record)
+        self.last = offset
+        self.records += 1
+        if self._writer.block_count >= self._block_records:
+            self._writer.dump()
+
+    def close(self) -> ArchiveFile:
+        """Flush, fsync, rename to the final name, fsync the directory; the file made."""
+        self._writer.flush()
+        self._stream.flush()
+        os.fsync(self._stream.fileno())
+        self._stream.close()
+        made = ArchiveFile(self.partition, self.hour, self.first, self.last)
+        final = made.path(self.root)
+        os.replace(self.partial, final)
+        fsync_dir(final.parent)
+        return made
+
+    def abandon(self) -> None:
+        """Drop the partial file (its records will be read and written again)."""
+        self._stream.close()
+        self.partial.unlink(missing_ok=True)
