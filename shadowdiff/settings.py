@@ -94,6 +94,13 @@ class Settings(BaseSettings):
         "differences; a public development key if unset",
     )
 
+    shadowdiff_api_tokens: SecretStr | None = Field(
+        None, description="bearer tokens `shadowdiff serve` accepts, comma-separated"
+    )
+    shadowdiff_api_tokens_file: Path | None = Field(
+        None, description="a file of API tokens, one per line (with or instead of the list)"
+    )
+
     retain_raw: str | None = Field(
         None,
         description="with it the worker leader prunes raw comparisons older than this "
