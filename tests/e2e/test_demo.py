@@ -174,3 +174,11 @@ def test_a_second_demo_into_one_database_says_it_kept_the_first_results(tmp_path
     again = shadowdiff("demo", "--db", "sqlite:///twice.sqlite", cwd=tmp_path)
     assert "0 results stored" in again
     assert "already had a result in this database" in again
+
+
+def test_demo_ends_with_the_command_that_serves_the_dashboard(demo: tuple[Path, str]) -> None:
+    workdir, output = demo
+    last = output.rstrip().splitlines()
+    assert last[-1].strip() == "shadowdiff serve --db sqlite:///shadowdiff-demo.sqlite"
+    assert "SHADOWDIFF_API_TOKENS" in last[-2] and "http://127.0.0.1:8000/" in last[-3]
+    assert (workdir / "shadowdiff-demo.sqlite").exists()
