@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
 import storage
+from api.body import JSONBody
 from api.params import MAX_TEXT, EndpointFilter, RunName, Window, engine_of, window
 from api.problems import Problem, responses
 from api.schemas import ComparisonOut, ComparisonPageOut
@@ -32,7 +33,7 @@ async def comparisons(
         str | None,
         Query(max_length=2048, description="`next_page_token` of the previous page"),
     ] = None,
-) -> dict[str, Any]:
+) -> JSONBody:
     """Comparisons in the window matching every filter, newest first.
 
     Follow `next_page_token` (null on the last page) as `page_token` with the
@@ -55,7 +56,7 @@ async def comparisons(
         )
     except BadPageToken as error:
         raise Problem(400, str(error)) from None
-    return page.to_json()
+    return JSONBody(page.to_json())
 
 
 @router.get(
@@ -65,9 +66,9 @@ async def comparison(
     engine: Annotated[Engine, Depends(engine_of)],
     request_id: Annotated[str, Path(max_length=MAX_TEXT)],
     run: RunName = LIVE_RUN,
-) -> dict[str, Any]:
+) -> JSONBody:
     """One stored comparison with its differences in order (`shadowdiff show --json`)."""
     detail = await run_in_threadpool(storage.comparison_detail, engine, request_id, run_id=run)
     if detail is None:
         raise Problem(404, f"no comparison for request {request_id!r} in run {run!r}")
-    return detail.to_json()
+    return JSONBody(detail.to_json())

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
 import storage
+from api.body import JSONBody
 from api.params import EndpointFilter, Window, engine_of, window
 from api.problems import Problem, responses
 from api.schemas import EndpointsOut, TimeSeriesOut
@@ -27,7 +28,7 @@ async def endpoints(
     w: Annotated[Window, Depends(window)],
     endpoint: EndpointFilter = None,
     top: Annotated[int, Query(ge=0, le=50, description="top differing paths each")] = 5,
-) -> dict[str, Any]:
+) -> JSONBody:
     """Per-endpoint totals, verdicts, mismatch rate, top differing paths and examples.
 
     The figures of `shadowdiff mismatches`: counted per whole minute (a bound
@@ -42,7 +43,7 @@ async def endpoints(
         run_id=w.run_id,
         top_paths=top,
     )
-    return report.to_json()
+    return JSONBody(report.to_json())
 
 
 @router.get("/timeseries", response_model=TimeSeriesOut, responses=responses(400, 401, 422, 503))
@@ -51,7 +52,7 @@ async def endpoint_timeseries(
     w: Annotated[Window, Depends(window)],
     endpoint: EndpointFilter = None,
     step: Annotated[str, Query(description=f"bucket size: {', '.join(STEPS)}")] = "5m",
-) -> dict[str, Any]:
+) -> JSONBody:
     """Mismatch rate, volume, orphans, errors and each side's p50/p95 per bucket.
 
     One endpoint's series with `endpoint`, every endpoint's without. The window
@@ -77,4 +78,4 @@ async def endpoint_timeseries(
         )
     except ValueError as error:
         raise Problem(400, str(error)) from None
-    return series.to_json()
+    return JSONBody(series.to_json())

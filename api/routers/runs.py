@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
+from api.body import JSONBody
 from api.params import MAX_TEXT, TimeQuery, bounds, engine_of
 from api.problems import responses
 from api.schemas import RunsOut
@@ -23,7 +24,7 @@ async def runs(
     run: Annotated[str | None, Query(min_length=1, max_length=MAX_TEXT)] = None,
     since: Annotated[str | None, TimeQuery("created at or after")] = None,
     until: Annotated[str | None, TimeQuery("created before")] = None,
-) -> dict[str, Any]:
+) -> JSONBody:
     """Runs created in the window (all without one), newest first; `run`: only that one.
 
     `traffic_since` / `traffic_until` bound each run's stored traffic: the
@@ -31,4 +32,4 @@ async def runs(
     """
     w = bounds(run or LIVE_RUN, since, until)
     found = await run_in_threadpool(list_runs, engine, run_id=run, since=w.since, until=w.until)
-    return {"runs": [r.to_json() for r in found]}
+    return JSONBody({"runs": [r.to_json() for r in found]})

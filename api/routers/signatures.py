@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
+from api.body import JSONBody
 from api.params import MAX_TEXT, EndpointFilter, Window, engine_of, window
 from api.problems import Problem, responses
 from api.schemas import SignatureDetailOut, SignaturesOut
@@ -26,7 +27,7 @@ async def signatures(
     endpoint: EndpointFilter = None,
     status: Annotated[SignatureStatus | None, Query(description="triage state")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SIGNATURES, description="at most this many")] = 100,
-) -> dict[str, Any]:
+) -> JSONBody:
     """Signatures seen in the window, most frequent first (`shadowdiff signatures`).
 
     Counts are over the window, all time without `since` / `until`.
@@ -41,7 +42,7 @@ async def signatures(
         run_id=w.run_id,
         limit=limit,
     )
-    return report.to_json()
+    return JSONBody(report.to_json())
 
 
 @router.get(
@@ -54,7 +55,7 @@ async def signature(
     w: Annotated[Window, Depends(window)],
     signature: Annotated[str, Path(max_length=MAX_TEXT)],
     endpoint: EndpointFilter = None,
-) -> dict[str, Any]:
+) -> JSONBody:
     """One signature counted over the window, with its example comparisons in full."""
     detail = await run_in_threadpool(
         signature_detail,
@@ -67,4 +68,4 @@ async def signature(
     )
     if detail is None:
         raise Problem(404, f"no signature {signature!r} in run {w.run_id!r} and this window")
-    return detail.to_json()
+    return JSONBody(detail.to_json())
