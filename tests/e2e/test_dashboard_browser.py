@@ -31,6 +31,7 @@ from api import ApiConfig, create_app
 from services.chromium import Chromium
 from shadowdiff.cli import main
 from storage.runs import list_runs
+from storage.signature_report import signature_report
 from storage.timeseries import timeseries
 
 pytestmark = pytest.mark.e2e
@@ -164,6 +165,16 @@ def test_dashboard_views_show_the_cli_numbers(
     assert int(summary.get_attribute("data-mismatches") or -1) == worst.mismatches
     assert summary.text.startswith(f"{worst.total} requests, {worst.mismatches} mismatches")
     _shot(browser, tmp_path, "endpoint")
+
+    # Its most frequent signature: the CLI's count, and its examples' paths marked.
+    top = signature_report(engine, endpoint=worst.endpoint, since=run.first_minute, until=run.end)
+    first = top.signatures[0]
+    browser.find_element(By.CSS_SELECTOR, "#signatures tbody a").click()
+    assert int(_wait(browser, "#count").text) == first.count
+    marked = browser.find_elements(By.CSS_SELECTOR, "article tr.diff mark.diff-path")
+    assert marked, "the signature's examples show no differences"
+    _shot(browser, tmp_path, "signature")
+    browser.back()
 
     # One comparison: each differing path highlighted, on both sides and in the table.
     assert worst.examples, "the demo's worst endpoint has no example to open"
