@@ -6,6 +6,8 @@ import { latencyChart, rateChart, sparkline } from "./charts.js";
 import { h, link, ms, percent, when } from "./dom.js";
 import { scope, step } from "./filters.js";
 
+const PAGE = 10; // comparisons per page of a list
+
 function errors(verdicts) {
   return Object.entries(verdicts)
     .filter(([verdict]) => verdict.startsWith("error_"))
@@ -88,7 +90,7 @@ export async function endpoint({ name }) {
   const [series, problems, recent] = await Promise.all([
     get("endpoints/timeseries", { ...w, endpoint: name, step: chosen }),
     get("signatures", { ...w, endpoint: name, limit: 50 }),
-    get("comparisons", { ...w, endpoint: name, verdict: "mismatch", page_size: 20 }),
+    get("comparisons", { ...w, endpoint: name, verdict: "mismatch", page_size: PAGE }),
   ]);
   const buckets = series.series[0]?.buckets ?? [];
   const s = summaryOf(buckets);
@@ -115,6 +117,7 @@ export async function endpoint({ name }) {
     signatureTable(problems.signatures),
     h("h2", {}, "Latest mismatching requests"),
     comparisonList(recent.comparisons),
+    moreButton(recent.next_page_token, { ...w, endpoint: name, verdict: "mismatch", page_size: PAGE }),
   );
   // Charts are drawn once the section is in the page, so they get its width.
   section.addEventListener("shown", () => {
@@ -150,6 +153,20 @@ function signatureTable(signatures) {
       ),
     ),
   );
+}
+
+// "more" fetches the next page with the previous page's token and adds its rows.
+function moreButton(token, query) {
+  if (!token) return null;
+  const button = h("button", { type: "button", id: "more" }, "more");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    const page = await get("comparisons", { ...query, page_token: token });
+    const rows = comparisonList(page.comparisons).querySelectorAll("tbody tr");
+    document.querySelector("#comparisons tbody").append(...rows);
+    button.replaceWith(moreButton(page.next_page_token, query) ?? "");
+  });
+  return button;
 }
 
 function comparisonList(comparisons) {

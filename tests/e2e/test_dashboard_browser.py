@@ -166,6 +166,19 @@ def test_dashboard_views_show_the_cli_numbers(
     assert summary.text.startswith(f"{worst.total} requests, {worst.mismatches} mismatches")
     _shot(browser, tmp_path, "endpoint")
 
+    # Its mismatching requests, a page at a time: "more" follows next_page_token to the end.
+    assert worst.mismatches > 10, "the demo's worst endpoint no longer fills two pages"
+    while browser.find_elements(By.ID, "more"):
+        shown_rows = len(browser.find_elements(By.CSS_SELECTOR, "#comparisons tbody tr"))
+        browser.find_element(By.ID, "more").click()
+        WebDriverWait(browser, WAIT_S).until(
+            lambda b, n=shown_rows: (
+                len(b.find_elements(By.CSS_SELECTOR, "#comparisons tbody tr")) > n
+            )
+        )
+    listed = browser.find_elements(By.CSS_SELECTOR, "#comparisons tbody tr")
+    assert len(listed) == worst.mismatches
+
     # Its most frequent signature: the CLI's count, and its examples' paths marked.
     top = signature_report(engine, endpoint=worst.endpoint, since=run.first_minute, until=run.end)
     first = top.signatures[0]
