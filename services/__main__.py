@@ -1,6 +1,6 @@
 """`python -m services`: install or run the real Kafka and PostgreSQL the tests use.
 
-python -m services install   # Kafka jars from Maven Central, postgresql and promtool from apt
+python -m services install   # Kafka jars (Maven Central); postgresql, promtool, chromium (apt)
 python -m services up        # start both; print `export ...` lines; Ctrl-C stops them
 """
 
@@ -14,7 +14,7 @@ import threading
 import time
 from types import FrameType
 
-from services import kafka_runtime, postgres, promtool
+from services import chromium, kafka_runtime, postgres, promtool
 from services._process import ServiceError
 from services.kafka import KafkaBroker
 from services.postgres import PostgresServer
@@ -35,6 +35,10 @@ def _install(args: argparse.Namespace) -> int:
     found = promtool.ensure_installed()
     state = "already installed" if had_promtool else "installed from Debian packages"
     print(f"promtool: {state} ({found})")
+    had_chromium = chromium.find()
+    browser = chromium.ensure_installed()
+    state = "already installed" if had_chromium else "installed from Debian packages"
+    print(f"chromium: {state} ({browser.browser}, {browser.driver})")
     print(f"done in {time.monotonic() - began:.1f}s")
     return 0
 
@@ -83,10 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser(
         "install",
-        help="download the Kafka jars and install postgresql and promtool if missing",
+        help="download the Kafka jars and install postgresql, promtool and chromium if missing",
         description="Download the Kafka broker's jars once, and apt-get install postgresql "
         "when its server binaries are missing and prometheus when promtool is (it checks "
-        "the shipped alert rules). Prints what it did.",
+        "the shipped alert rules) and chromium with chromium-driver when either is missing (the "
+        "dashboard's browser tests drive it). Prints what it did.",
     ).set_defaults(func=_install)
     up = sub.add_parser(
         "up",

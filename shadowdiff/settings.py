@@ -103,6 +103,13 @@ class Settings(BaseSettings):
         description="where alerts go: FORMAT=URL entries (json, slack, alertmanager) "
         "separated by spaces, e.g. 'slack=https://hooks.slack.com/... json=https://...'",
     )
+    shadowdiff_api_tokens: SecretStr | None = Field(
+        None, description="bearer tokens `shadowdiff serve` accepts, comma-separated"
+    )
+    shadowdiff_api_tokens_file: Path | None = Field(
+        None, description="a file of API tokens, one per line (with or instead of the list)"
+    )
+
     retain_raw: str | None = Field(
         None,
         description="with it the worker leader prunes raw comparisons older than this "

@@ -18,7 +18,14 @@ from sqlalchemy import Engine, and_, select
 from storage.engine import guard
 from storage.jsontext import json_value
 from storage.models import LIVE_RUN, signatures
-from storage.queries import Pruned, pruned_before, signature_counts, whole_minutes
+from storage.queries import (
+    ComparisonDetail,
+    Pruned,
+    comparison_detail,
+    pruned_before,
+    signature_counts,
+    whole_minutes,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +83,12 @@ def signature_report(
     status: str | None = None,
     run_id: str = LIVE_RUN,
     limit: int | None = None,
+    signature: str | None = None,
 ) -> SignatureReport:
-    """The run's signatures seen in [since, until) (widened to whole minutes)."""
+    """The run's signatures seen in [since, until) (widened to whole minutes).
+
+    `signature` narrows the report to that one problem (on every endpoint it names).
+    """
     since, until = whole_minutes(since, until)
     sg = signatures
     if since is None and until is None:
@@ -101,6 +112,8 @@ def signature_report(
     )
     if status is not None:
         query = query.where(sg.c.status == status)
+    if signature is not None:
+        query = query.where(sg.c.signature == signature)
     if limit is not None:
         query = query.limit(limit)
     with guard(engine), engine.connect() as connection:
@@ -121,3 +134,47 @@ def signature_report(
         for row in rows
     )
     return SignatureReport(run_id, since, until, found, Pruned.of(gone, since))
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureDetail:
+    """One problem over a window, with its example comparisons as stored.
+
+    `examples` holds the comparisons of the signature's example request ids
+    that are still stored (retention may have removed some raw rows).
+    """
+
+    signature: SignatureCount
+    examples: tuple[ComparisonDetail, ...]
+    pruned: Pruned
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.signature.to_json(),
+            "example_comparisons": [e.to_json() for e in self.examples],
+            "pruned": self.pruned.to_json(),
+        }
+
+
+def signature_detail(
+    engine: Engine,
+    signature: str,
+    *,
+    endpoint: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    run_id: str = LIVE_RUN,
+) -> SignatureDetail | None:
+    """`signature` of `run_id` counted over [since, until), or None if not seen there.
+
+    A signature names one endpoint's problem; `endpoint` picks among several
+    endpoints sharing the same hash (the most frequent one otherwise).
+    """
+    report = signature_report(
+        engine, endpoint=endpoint, since=since, until=until, run_id=run_id, signature=signature
+    )
+    if not report.signatures:
+        return None
+    found = report.signatures[0]
+    examples = (comparison_detail(engine, request_id, run_id) for request_id in found.examples)
+    return SignatureDetail(found, tuple(e for e in examples if e is not None), report.pruned)

@@ -23,6 +23,7 @@ import pytest
 
 from services import KafkaBroker, PostgresServer, ServiceError
 from services import postgres as pg
+from services.chromium import Chromium
 
 _INTEGRATION_DIR = Path(__file__).parent / "integration"
 _HOW_TO = (
@@ -157,6 +158,17 @@ def promtool() -> Path:
         _unavailable(
             f"no promtool: {exc}", "Run `make services` (or `python -m services install`)."
         )
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Chromium:
+    """Headless Chromium and chromedriver, from Debian's packages where missing."""
+    from services import chromium as browser
+
+    try:
+        return browser.ensure_installed()
+    except ServiceError as exc:
+        _unavailable(f"no chromium: {exc}", "Run `make services`.")
 
 
 @pytest.fixture(scope="session")

@@ -142,3 +142,9 @@ def command(
             f"  shadowdiff timeseries --db {db_url} --since {since} --until {until} --step 1m"
         )
     click.echo(f"  shadowdiff show REQUEST_ID --db {db_url}")
+    click.echo("")
+    click.echo("dashboard: choose a token, serve, then open http://127.0.0.1:8000/ and paste it")
+    click.echo(
+        '  export SHADOWDIFF_API_TOKENS="$(openssl rand -hex 24)"; echo "$SHADOWDIFF_API_TOKENS"'
+    )
+    click.echo(f"  shadowdiff serve --db {db_url}")

@@ -207,3 +207,11 @@ def test_demo_ends_with_the_spike_alert_the_sample_holds(demo: tuple[Path, str])
     assert began < opened <= began + timedelta(minutes=5)
     assert spike["observed"]["rate"] > 2 * spike["baseline"]["rate"]
     assert spike["state"] == "resolved"  # the sample goes on for 15 minutes after it
+
+
+def test_demo_ends_with_the_command_that_serves_the_dashboard(demo: tuple[Path, str]) -> None:
+    workdir, output = demo
+    last = output.rstrip().splitlines()
+    assert last[-1].strip() == "shadowdiff serve --db sqlite:///shadowdiff-demo.sqlite"
+    assert "SHADOWDIFF_API_TOKENS" in last[-2] and "http://127.0.0.1:8000/" in last[-3]
+    assert (workdir / "shadowdiff-demo.sqlite").exists()

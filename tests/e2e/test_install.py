@@ -51,3 +51,7 @@ def test_a_failing_compiler_leaves_the_comparator_interpreted(tmp_path: Path) ->
     probe = "import comparator, comparator.walk as w; print(w.__file__, comparator.COMPILED)"
     shown = _run("-c", probe, cwd=tmp_path, env={"PYTHONPATH": str(target)})
     assert shown.split() == [str(target / "comparator" / "walk.py"), "False"]
+    # The dashboard ships inside the package, its vendored chart library and licence too.
+    static = target / "api" / "static"
+    for name in ("index.html", "app.js", "vendor/uPlot.esm.js", "vendor/uPlot.LICENSE"):
+        assert (static / name).is_file(), name

@@ -16,13 +16,14 @@ from sqlalchemy.engine import make_url
 import storage
 from storage import partitions, pg_copy
 from tests import rollup_recount
+from tests.browse_contract import BrowseContract
 from tests.migration_check import check_upgrade_keeps_every_row
 from tests.storage_contract import RULES, StoreContract, dataset
 
 pytestmark = pytest.mark.integration
 
 
-class TestPostgresStore(StoreContract):
+class TestPostgresStore(StoreContract, BrowseContract):
     @pytest.fixture
     def db_url(self, fresh_database: str) -> Iterator[str]:
         yield fresh_database

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.browse_contract import BrowseContract
 from tests.storage_contract import StoreContract
 
 
-class TestSqliteStore(StoreContract):
+class TestSqliteStore(StoreContract, BrowseContract):
     @pytest.fixture
     def db_url(self, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'results.db'}"

@@ -1,0 +1,1 @@
+"""One router per resource under `/api/v1/`; each reads through a `storage` query."""

@@ -1,0 +1,81 @@
+"""`/api/v1/endpoints`: the mismatch report, and one endpoint's (or every) time series."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
+
+import storage
+from api.body import JSONBody
+from api.params import EndpointFilter, Window, engine_of, window
+from api.problems import Problem, responses
+from api.schemas import EndpointsOut, TimeSeriesOut
+from storage.timeseries import STEPS, timeseries
+from storage.timespec import parse_duration
+
+router = APIRouter(prefix="/endpoints", tags=["endpoints"])
+
+DEFAULT_SERIES_SINCE = "7d"
+"""A series without `since` starts this long ago, as `shadowdiff timeseries` does."""
+
+
+@router.get("", response_model=EndpointsOut, responses=responses(400, 401, 422, 503))
+async def endpoints(
+    engine: Annotated[Engine, Depends(engine_of)],
+    w: Annotated[Window, Depends(window)],
+    endpoint: EndpointFilter = None,
+    top: Annotated[int, Query(ge=0, le=50, description="top differing paths each")] = 5,
+) -> JSONBody:
+    """Per-endpoint totals, verdicts, mismatch rate, top differing paths and examples.
+
+    The figures of `shadowdiff mismatches`: counted per whole minute (a bound
+    inside a minute takes that minute whole), most mismatches first.
+    """
+    report = await run_in_threadpool(
+        storage.mismatch_report,
+        engine,
+        endpoint=endpoint,
+        since=w.since,
+        until=w.until,
+        run_id=w.run_id,
+        top_paths=top,
+    )
+    return JSONBody(report.to_json())
+
+
+@router.get("/timeseries", response_model=TimeSeriesOut, responses=responses(400, 401, 422, 503))
+async def endpoint_timeseries(
+    engine: Annotated[Engine, Depends(engine_of)],
+    w: Annotated[Window, Depends(window)],
+    endpoint: EndpointFilter = None,
+    step: Annotated[str, Query(description=f"bucket size: {', '.join(STEPS)}")] = "5m",
+) -> JSONBody:
+    """Mismatch rate, volume, orphans, errors and each side's p50/p95 per bucket.
+
+    One endpoint's series with `endpoint`, every endpoint's without. The window
+    defaults to the last 7 days up to now, as `shadowdiff timeseries`.
+    """
+    since = w.since
+    if since is None:
+        back = parse_duration(DEFAULT_SERIES_SINCE)
+        assert back is not None
+        since = w.now - back
+    until = w.until or w.now
+    if until <= since:
+        raise Problem(400, "until must be after since")
+    try:
+        series = await run_in_threadpool(
+            timeseries,
+            engine,
+            since=since,
+            until=until,
+            step=step,
+            endpoint=endpoint,
+            run_id=w.run_id,
+        )
+    except ValueError as error:
+        raise Problem(400, str(error)) from None
+    return JSONBody(series.to_json())

@@ -1,0 +1,173 @@
+"""Response bodies as the OpenAPI document describes them.
+
+Each mirrors the `to_json()` of a `storage` value object, so the API and the
+CLI's `--json` give the same figures; the routers return those dicts and
+FastAPI checks them against these models on the way out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class PathCountOut(BaseModel):
+    path: str
+    kind: str
+    count: int
+
+
+class PrunedOut(BaseModel):
+    """Where retention has removed data inside the window: gone, not quiet."""
+
+    raw_before: datetime | None
+    rollups_before: datetime | None
+
+
+class EndpointOut(BaseModel):
+    endpoint: str
+    total: int
+    mismatches: int
+    mismatch_rate: float
+    orphans: int
+    verdicts: dict[str, int]
+    top_paths: list[PathCountOut]
+    examples: list[str]
+
+
+class EndpointsOut(BaseModel):
+    """The mismatch report: endpoints by mismatches, most first (`shadowdiff mismatches`)."""
+
+    run: str
+    since: datetime | None
+    until: datetime | None
+    endpoints: list[EndpointOut]
+    pruned: PrunedOut
+
+
+class LatencyOut(BaseModel):
+    p50: float | None
+    p95: float | None
+
+
+class SidesLatencyOut(BaseModel):
+    primary: LatencyOut
+    candidate: LatencyOut
+
+
+class BucketOut(BaseModel):
+    start: datetime
+    total: int
+    mismatches: int
+    mismatch_rate: float
+    orphans: int
+    errors: int
+    latency_ms: SidesLatencyOut
+    pruned: bool
+
+
+class SeriesOut(BaseModel):
+    endpoint: str
+    buckets: list[BucketOut]
+
+
+class TimeSeriesOut(BaseModel):
+    """Buckets per endpoint over the window (`shadowdiff timeseries --json`)."""
+
+    run: str
+    step: str
+    since: datetime
+    until: datetime
+    series: list[SeriesOut]
+
+
+class ProblemPathOut(BaseModel):
+    path: str
+    kind: str
+
+
+class SignatureOut(BaseModel):
+    signature: str
+    endpoint: str
+    summary: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    status: str
+    examples: list[str]
+    paths: list[ProblemPathOut]
+
+
+class SignaturesOut(BaseModel):
+    """Distinct problems over the window, most frequent first (`shadowdiff signatures`)."""
+
+    run: str
+    since: datetime | None
+    until: datetime | None
+    signatures: list[SignatureOut]
+    pruned: PrunedOut
+
+
+class DifferenceOut(BaseModel):
+    path: str
+    kind: str
+    primary: Any = Field(description="the primary's value (redacted where secret); null: none")
+    candidate: Any = Field(description="the candidate's value; null: none")
+
+
+class ComparisonSummaryOut(BaseModel):
+    run: str
+    request_id: str
+    endpoint: str
+    method: str
+    observed_at: datetime
+    verdict: str
+    primary_status: int | None
+    candidate_status: int | None
+    primary_latency_ms: float | None
+    candidate_latency_ms: float | None
+    signature: str | None
+
+
+class ComparisonOut(ComparisonSummaryOut):
+    """One stored comparison with its differences (`shadowdiff show --json`)."""
+
+    rules_version: str
+    differences: list[DifferenceOut]
+
+
+class SignatureDetailOut(SignatureOut):
+    """One problem over the window, with the stored comparisons of its examples."""
+
+    example_comparisons: list[ComparisonOut]
+    pruned: PrunedOut
+
+
+class ComparisonPageOut(BaseModel):
+    """Comparisons newest first; pass `next_page_token` back as `page_token` for more."""
+
+    run: str
+    comparisons: list[ComparisonSummaryOut]
+    next_page_token: str | None
+
+
+class RunOut(BaseModel):
+    run: str
+    kind: str
+    rules_version: str
+    created_at: datetime
+    note: str | None
+    source_from: datetime | None
+    source_until: datetime | None
+    traffic_since: datetime | None = Field(description="first stored minute of traffic")
+    traffic_until: datetime | None = Field(description="end of the last stored minute")
+
+
+class RunsOut(BaseModel):
+    runs: list[RunOut]
+
+
+class HealthOut(BaseModel):
+    status: str
