@@ -151,6 +151,7 @@ def _run(config: WorkerConfig, loglevel: str) -> None:
     from faust import Worker
 
     from streams.app import build_app
+    from streams.unreadable import explain
 
     with store_errors():  # building the app opens the store: say what to do if it can't
         app = build_app(config)
@@ -163,4 +164,16 @@ def _run(config: WorkerConfig, loglevel: str) -> None:
     # above, which makes every aiokafka debug call build a log record: ~3% of
     # the worker's time, for an animation nobody sees in a service.
     worker.spinner = None
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    except SystemExit:
+        unreadable = explain(
+            worker.crash_reason,
+            topic=config.exchanges_topic,
+            group=config.app_id,
+            bootstrap=",".join(config.brokers),
+        )
+        if unreadable is None:
+            raise
+        click.echo(f"error: {unreadable.message}", err=True)
+        raise SystemExit(unreadable.status) from None
