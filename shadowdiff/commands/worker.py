@@ -20,6 +20,7 @@ from shadowdiff.brokers import (
 from shadowdiff.commands.db import open_store, store_errors
 from shadowdiff.rules import resolve_rules, rules_option
 from shadowdiff.settings import Settings
+from streams.schemas import SchemaBook, SchemaFileError, schema_directory
 from streams.topics import KafkaUnreachable, ensure_topics
 
 if TYPE_CHECKING:
@@ -42,6 +43,20 @@ if TYPE_CHECKING:
 @schema_id_option(
     "Schema Registry id of the Exchange schema, for gateways that publish with "
     "Confluent framing (default: CONFLUENT_SCHEMA_ID; single-object records need none)."
+)
+@click.option(
+    "--schema-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of .avsc writer schemas to read single-object records of, besides the "
+    "released Exchange schemas (default: SCHEMA_DIR).",
+)
+@click.option(
+    "--schema-registry-url",
+    metavar="URL",
+    default=None,
+    help="Confluent-compatible schema registry to fetch the writer schemas of Confluent "
+    "ids from (default: SCHEMA_REGISTRY_URL).",
 )
 @click.option(
     "--partitions",
@@ -69,6 +84,8 @@ def command(
     rules_file: Path | None,
     grace_s: float | None,
     schema_id: int | None,
+    schema_dir: Path | None,
+    schema_registry_url: str | None,
     partitions: int,
     app_id: str | None,
     loglevel: str,
@@ -89,6 +106,8 @@ def command(
             "grace_period_s": grace_s,
             "worker_id": app_id,
             "confluent_schema_id": schema_id,
+            "schema_dir": schema_dir,
+            "schema_registry_url": schema_registry_url,
         }.items()
         if v is not None
     }
@@ -99,6 +118,7 @@ def command(
     brokers = resolve_brokers(bootstrap, settings)  # named before anything starts
     rules = resolve_rules(settings.rules_file)
     open_store(settings.database_url).dispose()  # a malformed URL is named before Kafka is
+    schemas = writer_schemas(settings)
     try:
         with kafka_errors_reported_by_us():
             counts = asyncio.run(
@@ -129,6 +149,7 @@ def command(
         max_body_bytes=settings.max_body_bytes,
         max_record_bytes=settings.max_record_bytes,
         confluent_schema_id=settings.confluent_schema_id,
+        schemas=schemas,
         datadir=Path(tempfile.gettempdir()) / f"shadowdiff-worker-{settings.worker_id}",
         redaction_key=settings.redaction_secret,
     )
@@ -145,6 +166,28 @@ def command(
             err=True,
         )
     _run(config, loglevel)
+
+
+def writer_schemas(settings: Settings) -> SchemaBook:
+    """The writer schemas the settings name; a bad SCHEMA_DIR file is a usage error."""
+    extra = []
+    if settings.schema_dir is not None:
+        try:
+            extra = schema_directory(settings.schema_dir)
+        except SchemaFileError as error:
+            raise click.BadParameter(str(error), param_hint="SCHEMA_DIR") from error
+        for schema in extra:
+            if schema.problems:
+                click.echo(
+                    f"warning: {schema.source} cannot be read as the Exchange schema, so its "
+                    f"records will be dead-lettered: {'; '.join(schema.problems)}",
+                    err=True,
+                )
+    return SchemaBook(
+        extra,
+        confluent_id=settings.confluent_schema_id,
+        registry_url=settings.schema_registry_url,
+    )
 
 
 def _run(config: WorkerConfig, loglevel: str) -> None:
