@@ -26,6 +26,7 @@ the comparator judges it by digest (`too_large` when the digests differ).
 
 from __future__ import annotations
 
+import copy
 import io
 import struct
 from datetime import UTC, datetime
@@ -202,7 +203,9 @@ def _out_of_range_reason(data: bytes, offset: int) -> str:
     return "a union branch index is out of range (status, content_type, latency_ms, ...)"
 
 
-_Schemas = tuple[Any, Any]  # (writer, reader or None when the writer is the reader)
+# (writer, how to read it): None, the writer is the reader; a tuple, read with the
+# writer alone and fill in these (field, default) pairs; else the reader to resolve to.
+_Schemas = tuple[Any, Any]
 
 
 def _resolved(known: WriterSchema, named: str) -> _Schemas:
@@ -210,6 +213,8 @@ def _resolved(known: WriterSchema, named: str) -> _Schemas:
         raise DecodeError(known.refusal(named), "incompatible_schema")
     if known.fingerprint == FINGERPRINT:
         return PARSED_SCHEMA, None
+    if known.defaults is not None:
+        return known.parsed, known.defaults
     return known.parsed, PARSED_SCHEMA
 
 
@@ -345,7 +350,12 @@ def decode(
     body = io.BytesIO(data)
     body.seek(offset)
     try:
-        record = schemaless_reader(body, writer, reader)
+        if isinstance(reader, tuple):
+            record = schemaless_reader(body, writer, None)
+            for name, default in reader:
+                record[name] = copy.copy(default)  # type: ignore[index]
+        else:
+            record = schemaless_reader(body, writer, reader)
     except (EOFError, StopIteration) as exc:
         raise DecodeError(
             f"truncated Avro data after {body.tell()} of {size} bytes", "undecodable"

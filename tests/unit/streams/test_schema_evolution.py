@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from importlib import resources
 from pathlib import Path
 
 import pytest
+from fastavro import parse_schema, schemaless_reader
 
 from streams import codec, registry
 from streams.schemas import (
     HISTORY,
+    READER_SCHEMA,
     SchemaBook,
     SchemaFileError,
     fingerprint_of,
@@ -127,3 +130,24 @@ def test_a_schema_directory_with_a_bad_file_names_it(tmp_path: Path) -> None:
         schema_directory(tmp_path)
     with pytest.raises(SchemaFileError, match="not a directory"):
         schema_directory(tmp_path / "missing")
+
+
+def test_reading_without_resolution_equals_avro_resolution() -> None:
+    promoted = newer_schema()
+    for field in promoted["fields"]:
+        if field["name"] == "latency_ms":
+            field["type"] = ["null", "float"]  # float promoted to double: needs resolution
+        if field["name"] == "path":
+            field["doc"] = "reworded"  # docs do not matter
+    schemas = {"newer": newer_schema(), "older": older_schema(), "promoted": promoted}
+    known = {name: writer_schema(schema, name) for name, schema in schemas.items()}
+    assert known["newer"].defaults == ()
+    assert known["older"].defaults == (("backend_version", None),)
+    assert known["promoted"].defaults is None
+    book = SchemaBook(known.values())
+    for name, schema in schemas.items():
+        for exchange in EXCHANGES:
+            data = encode_as(exchange, schema)
+            resolved = schemaless_reader(io.BytesIO(data[10:]), parse_schema(schema), READER_SCHEMA)
+            expected = codec.from_record(resolved)  # type: ignore[arg-type]
+            assert codec.decode(data, schemas=book) == expected, name
