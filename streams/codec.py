@@ -12,6 +12,11 @@ schema, in one of two framings (`Framing`):
   4-byte big-endian schema id the registry assigned. The id is given by the
   caller (registration is outside this module).
 
+Records written with another schema than the Exchange schema (a gateway ahead
+of or behind this version) are read when the `SchemaBook` passed to `decode`
+knows their schema by fingerprint or id and Avro's resolution rules make it
+readable (see `streams.schemas`).
+
 `decode` never lets a library exception through: every failure is a
 `DecodeError` whose `reason` says what was wrong in words fit for a dead-letter
 record, and whose `kind` is a short stable code for counting them.

@@ -51,6 +51,10 @@ FAILED_FETCH_RETRY_S: Final = 30.0
 """How long a registry's failure to give an id's schema stands before it is asked again."""
 
 
+MAX_FAILED_IDS: Final = 10_000
+"""Failed ids remembered at most; past it the oldest failure is forgotten first."""
+
+
 class SchemaFileError(ValueError):
     """A schema file that is not an Avro schema; the message names the file."""
 
@@ -213,4 +217,6 @@ class SchemaBook:
         self._failed.pop(schema_id, None)
 
     def fail(self, schema_id: int, reason: str) -> None:
+        if len(self._failed) >= MAX_FAILED_IDS:  # ids from garbage must not grow it for ever
+            self._failed.pop(next(iter(self._failed)))
         self._failed[schema_id] = (time.monotonic(), reason)
