@@ -66,7 +66,7 @@ async def learn(book: SchemaBook, schema_id: int) -> None:
         return
     try:
         text = await asyncio.to_thread(fetch_schema, book.registry_url, schema_id)
-        schema = writer_schema(text, f"registry id {schema_id}")
+        schema = writer_schema(text, f"from {book.registry_url}")
     except (RegistryError, SchemaFileError) as error:
         log.warning("schema id %d: %s", schema_id, error)
         book.fail(schema_id, str(error))

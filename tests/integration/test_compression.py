@@ -10,7 +10,6 @@ may have been dead-lettered.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,13 +21,11 @@ from streams.exchange import Exchange
 from streams.publisher import Compression, Publisher
 from streams.synthetic import Fate, generate
 from tests.integration.topics import read_topic
-from tests.integration.worker_harness import Worker, rows, tally, wait_for_rows, worker_env
+from tests.integration.worker_harness import Worker, settle, worker_env
 
 CODECS: tuple[Compression, ...] = ("gzip", "snappy", "lz4", "zstd")
 PAIRS = 150  # per codec
 GRACE_S = 10.0  # past the generator's 3 s timeouts: an errored side arrives that late
-SETTLE_TIMEOUT_S = 180.0
-QUIET_S = 5.0  # after the last expected row: long enough for a duplicate to show up
 
 
 @pytest.fixture
@@ -65,11 +62,8 @@ def test_batches_of_every_codec_are_judged_exactly(worker: Worker, env: dict[str
 
     worker.start()
     engine = storage.connect(env["DATABASE_URL"])
-    wait_for_rows(engine, len(truth), worker, SETTLE_TIMEOUT_S)
-    time.sleep(QUIET_S)
-    assert worker.alive, worker.tail()
-    result = tally(engine, truth, records)
+    result = settle(engine, worker, truth, records)
     assert result.exact, f"{result.explain()}\n{worker.tail()}"
-    assert rows(engine) == len(truth)
+    assert result.rows == len(truth)
     letters = asyncio.run(read_topic(bootstrap, env["DEADLETTER_TOPIC"], 0))
     assert letters == [], [dict(letter.headers) for letter in letters]

@@ -11,26 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 import storage
 from streams.schemas import fingerprint_of
 from streams.synthetic import generate
 from tests.evolution import encode_as, incompatible_schema, newer_schema, older_schema
 from tests.integration.topics import read_topic
-from tests.integration.worker_harness import Worker, rows, tally, wait_for_rows, worker_env
+from tests.integration.worker_harness import Worker, publish_records, settle, worker_env
 
 PAIRS = 200
 INCOMPATIBLE = 5
 GRACE_S = 10.0  # past the generator's 3 s timeouts: an errored side arrives that late
-SETTLE_TIMEOUT_S = 180.0
-QUIET_S = 5.0
 
 
 @pytest.fixture
@@ -59,17 +55,6 @@ def worker(env: dict[str, str], tmp_path: Path) -> Iterator[Worker]:
     w.stop()
 
 
-async def publish_raw(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for key, value in records:
-            await producer.send(topic, value, key=key)
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
 def test_records_of_newer_and_older_schemas_are_judged(worker: Worker, env: dict[str, str]) -> None:
     bootstrap, topic = env["KAFKA_BOOTSTRAP_SERVERS"], env["EXCHANGES_TOPIC"]
     traffic = generate(PAIRS, seed=31, start=datetime.now(UTC))
@@ -84,15 +69,13 @@ def test_records_of_newer_and_older_schemas_are_judged(worker: Worker, env: dict
         f"incompatible-{n}".encode(): encode_as(traffic.exchanges[n], incompatible_schema())
         for n in range(INCOMPATIBLE)
     }
-    asyncio.run(publish_raw(bootstrap, topic, [*records, *bad.items()]))
+    asyncio.run(publish_records(bootstrap, topic, [*records, *bad.items()]))
 
     worker.start()
     engine = storage.connect(env["DATABASE_URL"])
-    wait_for_rows(engine, len(traffic.truth), worker, SETTLE_TIMEOUT_S)
-    time.sleep(QUIET_S)
-    result = tally(engine, traffic.truth, len(records))
+    result = settle(engine, worker, traffic.truth, len(records))
     assert result.exact, f"{result.explain()}\n{worker.tail()}"
-    assert rows(engine) == len(traffic.truth)
+    assert result.rows == len(traffic.truth)
 
     letters = asyncio.run(read_topic(bootstrap, env["DEADLETTER_TOPIC"], len(bad)))
     assert {letter.key: letter.value for letter in letters} == bad

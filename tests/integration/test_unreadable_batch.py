@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ from streams.unreadable import EXIT_MISSING_CODEC
 from tests.integration.worker_harness import (
     Worker,
     rows,
-    tally,
+    settle,
     wait_for_rows,
     worker_env,
 )
@@ -37,7 +36,6 @@ from tests.integration.worker_harness import (
 GRACE_S = 10.0  # past the generator's 3 s timeouts: an errored side arrives that late
 SETTLE_TIMEOUT_S = 180.0
 EXIT_TIMEOUT_S = 120.0
-QUIET_S = 5.0
 
 # Imported by Python at start-up: aiokafka then finds no codec library, as on an
 # installation without cramjam (gzip, from the standard library, still works).
@@ -132,7 +130,5 @@ def test_an_unreadable_batch_stops_the_worker_without_skipping_it(
 
     healthy.start()
     truth = {**readable.truth, **unreadable.truth}
-    wait_for_rows(engine, len(truth), healthy, SETTLE_TIMEOUT_S)
-    time.sleep(QUIET_S)
-    result = tally(engine, truth, len(readable.exchanges) + len(unreadable.exchanges))
+    result = settle(engine, healthy, truth, len(readable.exchanges) + len(unreadable.exchanges))
     assert result.exact, f"{result.explain()}\n{healthy.tail()}"
