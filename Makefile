@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml setup.py comparator/walk.py
 demo: $(STAMP)
 	$(BIN)/shadowdiff demo
 
-# Installs the real services the integration tests use (Kafka jars from Maven
-# Central, PostgreSQL and promtool from Debian's packages); the tests start and stop them.
+# Installs the real services the integration tests use (Kafka jars and Apicurio
+# Registry from Maven Central; PostgreSQL, promtool and Chromium from Debian's
+# packages); the tests start and stop them.
 services: $(STAMP)
 	$(BIN)/python -m services install
 

@@ -1,7 +1,9 @@
-"""`python -m services`: install or run the real Kafka and PostgreSQL the tests use.
+"""`python -m services`: install or run the real Kafka, PostgreSQL and schema registry
+the tests use.
 
-python -m services install   # Kafka jars (Maven Central); postgresql, promtool, chromium (apt)
-python -m services up        # start both; print `export ...` lines; Ctrl-C stops them
+python -m services install   # Kafka jars, the registry (Maven Central); postgresql, promtool,
+                             # chromium (apt)
+python -m services up        # start them; print `export ...` lines; Ctrl-C stops them
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import threading
 import time
 from types import FrameType
 
-from services import chromium, kafka_runtime, postgres, promtool
+from services import chromium, kafka_runtime, postgres, promtool, registry_runtime
 from services._process import ServiceError
 from services.kafka import KafkaBroker
 from services.postgres import PostgresServer
+from services.registry import SchemaRegistry
 
 
 def _install(args: argparse.Namespace) -> int:
@@ -39,6 +42,10 @@ def _install(args: argparse.Namespace) -> int:
     browser = chromium.ensure_installed()
     state = "already installed" if had_chromium else "installed from Debian packages"
     print(f"chromium: {state} ({browser.browser}, {browser.driver})")
+    had_registry = registry_runtime.is_installed()
+    runner = registry_runtime.ensure_runner()
+    state = "already built" if had_registry else "built from Maven Central"
+    print(f"apicurio registry {registry_runtime.REGISTRY_VERSION}: {state} ({runner})")
     print(f"done in {time.monotonic() - began:.1f}s")
     return 0
 
@@ -53,18 +60,22 @@ def _up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     broker = KafkaBroker(version=args.kafka_version, num_partitions=args.partitions)
     server = PostgresServer(database=args.database)
+    registry = SchemaRegistry()
     try:
         broker.start()
         server.start()
+        registry.start()
         print(f"export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap}")
         print(f"export DATABASE_URL={server.url}")
+        print(f"export SCHEMA_REGISTRY_URL={registry.url}")
         sys.stdout.flush()
-        print("# running; Ctrl-C stops both", file=sys.stderr)
+        print("# running; Ctrl-C stops them", file=sys.stderr)
         while not stop.wait(1.0):
             if not broker.running:
                 print("kafka exited unexpectedly; see " + str(broker.log_path), file=sys.stderr)
                 return 1
     finally:
+        registry.close()
         server.close()
         broker.close()
     return 0
@@ -87,18 +98,20 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser(
         "install",
-        help="download the Kafka jars and install postgresql, promtool and chromium if missing",
-        description="Download the Kafka broker's jars once, and apt-get install postgresql "
-        "when its server binaries are missing and prometheus when promtool is (it checks "
-        "the shipped alert rules) and chromium with chromium-driver when either is missing (the "
-        "dashboard's browser tests drive it). Prints what it did.",
+        help="download the Kafka jars, build the registry, install postgresql, promtool and "
+        "chromium if missing",
+        description="Download the Kafka broker's jars and build Apicurio Registry once "
+        "(both from Maven Central), and apt-get install postgresql when its server "
+        "binaries are missing, prometheus when promtool is (it checks the shipped alert "
+        "rules) and chromium with chromium-driver when either is missing (the dashboard's "
+        "browser tests drive it). Prints what it did.",
     ).set_defaults(func=_install)
     up = sub.add_parser(
         "up",
-        help="start Kafka and PostgreSQL until Ctrl-C",
-        description="Start a single-node Kafka broker and a PostgreSQL server on free "
-        "ports of 127.0.0.1, print `export` lines for your shell (eval them), and run "
-        "until Ctrl-C or SIGTERM, then stop both and delete their data.",
+        help="start Kafka, PostgreSQL and a schema registry until Ctrl-C",
+        description="Start a single-node Kafka broker, a PostgreSQL server and an "
+        "Apicurio Registry on free ports of 127.0.0.1, print `export` lines for your shell "
+        "(eval them), and run until Ctrl-C or SIGTERM, then stop them and delete their data.",
     )
     up.add_argument(
         "--partitions",

@@ -6,11 +6,12 @@ fixtures and a command line, never from inside an event loop's hot path.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 #: Every local service binds here only: nothing the tests start is reachable from outside.
@@ -30,6 +31,22 @@ def cache_root() -> Path:
     """Where downloads are kept: env `SHADOWDIFF_CACHE`, else `.cache/` at the repo root."""
     override = os.environ.get("SHADOWDIFF_CACHE")
     return Path(override).expanduser().resolve() if override else repo_root() / ".cache"
+
+
+def once(home: Path, done: Path, make: Callable[[], None]) -> None:
+    """Call `make` unless `done` exists, holding a lock file in `home` meanwhile.
+
+    For downloads and builds into a cache several processes may share: the loser
+    of the lock finds `done` and returns. `make` creates `done` last, so an
+    interrupted run never looks complete.
+    """
+    if done.exists():
+        return
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            make()
 
 
 def free_port() -> int:

@@ -10,13 +10,12 @@ never looks complete.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import shutil
 import time
 from pathlib import Path
 
-from services._process import ServiceError, apt_install, cache_root, run
+from services._process import ServiceError, apt_install, cache_root, once, run
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +57,12 @@ def ensure_jars(
     """
     home = runtime_dir(version, cache)
     lib = home / "lib"
-    if (lib / _MARKER).is_file():
-        return lib
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if (lib / _MARKER).is_file():
-            return lib
+
+    def download() -> None:
         ensure_java()
         _download(home, lib, version, log4j_version)
+
+    once(home, lib / _MARKER, download)
     return lib
 
 

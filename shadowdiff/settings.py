@@ -88,6 +88,16 @@ class Settings(BaseSettings):
         le=65535,
         description="port where the worker serves Prometheus metrics at /metrics; 0: none",
     )
+    schema_dir: Path | None = Field(
+        None,
+        description="directory of .avsc writer schemas (besides the released Exchange schemas) "
+        "whose single-object records the worker reads through schema resolution",
+    )
+    schema_registry_url: str | None = Field(
+        None,
+        description="Confluent-compatible schema registry (e.g. http://registry:8081, or "
+        "Apicurio's http://HOST/apis/ccompat/v7) to fetch writer schemas of Confluent ids from",
+    )
     shadowdiff_redaction_key: SecretStr | None = Field(
         None,
         description="key of the hash that stands in for secrets in stored and published "

@@ -36,7 +36,7 @@ from alerting import Webhook
 from analysis import RuleBook
 from comparator import Result, RuleSet
 from storage import retention
-from streams import alert_judge, codec, metrics_http
+from streams import alert_judge, codec, metrics_http, registry
 from streams.acks import AckLedger
 from streams.deadletter import DeadLetters
 from streams.exchange import Exchange
@@ -45,6 +45,7 @@ from streams.judge import judge_orphan, judge_pair
 from streams.metrics import JoinGauges, WorkerMetrics
 from streams.outbox import Outbox
 from streams.results import encode_result
+from streams.schemas import SchemaBook
 from streams.ticks import TICK_HEADER, decode_tick, encode_tick
 
 log = logging.getLogger("shadowdiff.worker")
@@ -71,6 +72,8 @@ class WorkerConfig:
     max_body_bytes: int = codec.DEFAULT_MAX_BODY_BYTES
     confluent_schema_id: int | None = None
     """Registry id of the Exchange schema for Confluent-framed records; None: refuse them."""
+    schemas: SchemaBook | None = None
+    """Writer schemas known besides the Exchange schema; None: its released versions only."""
     max_pending: int = DEFAULT_MAX_PENDING
     max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES
     datadir: Path = field(default_factory=lambda: Path(".cache/worker"))
@@ -152,6 +155,16 @@ def build_app(config: WorkerConfig) -> faust.App:
     processed: dict[int, int] = {}  # partition -> offset of the last event the agent took
     if metrics is not None:
         _serve_metrics(metrics, app, config, joiner, dead, processed)
+    schemas = config.schemas or SchemaBook(confluent_id=config.confluent_schema_id)
+
+    def decode(value: bytes) -> Exchange:
+        return codec.decode(
+            value,
+            schema_id=config.confluent_schema_id,
+            schemas=schemas,
+            max_record_bytes=config.max_record_bytes,
+            max_body_bytes=config.max_body_bytes,
+        )
 
     @app.on_partitions_revoked.connect
     async def _forget_join_state(*_: Any, **__: Any) -> None:
@@ -173,12 +186,11 @@ def build_app(config: WorkerConfig) -> faust.App:
                     results, release = joiner.tick(message.partition, decode_tick(message.value))
                     release.append(event)
                 else:
-                    exchange = codec.decode(
-                        message.value,
-                        schema_id=config.confluent_schema_id,
-                        max_record_bytes=config.max_record_bytes,
-                        max_body_bytes=config.max_body_bytes,
-                    )
+                    try:
+                        exchange = decode(message.value)
+                    except codec.SchemaNeeded as needed:  # once per registry id
+                        await registry.learn(schemas, needed.schema_id)
+                        exchange = decode(message.value)
                     results, release = joiner.offer(exchange, event, message.timestamp)
             except codec.DecodeError as error:
                 await dead.send(message, error.kind, error.reason)

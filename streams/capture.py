@@ -18,7 +18,10 @@ with the field names of the Avro schema (`streams/schema/exchange.avsc`).
 - Header names are read as lower-case. Blank lines are skipped.
 
 **Avro object container files** (``.avro``): records of the Exchange schema,
-written with fastavro; the same schema the Kafka records use.
+written with fastavro; the same schema the Kafka records use. Files of every
+codec the Avro specification names are read (`AVRO_CODECS`: null, deflate,
+bzip2, snappy, xz, zstandard); files are written with `DEFAULT_AVRO_CODEC`
+(deflate, which every Avro implementation reads) unless told otherwise.
 
 Reading streams record by record, so captures larger than memory are fine. A
 malformed record raises `CaptureError` naming the file, the line (or record)
@@ -29,12 +32,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import lzma
+import sys
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal, get_args
 
+import cramjam
 import fastavro
 import orjson
 from fastavro.schema import to_parsing_canonical_form
@@ -42,9 +48,26 @@ from fastavro.schema import to_parsing_canonical_form
 from streams import codec
 from streams.exchange import SIDES, Exchange
 
+if sys.version_info >= (3, 14):
+    from compression.zstd import ZstdError
+else:
+    from backports.zstd import ZstdError
+
 CaptureFormat = Literal["jsonl", "avro"]
 """On-disk capture format: ``jsonl`` (JSON Lines, human-editable) or ``avro``
 (Avro object container file, compact and typed)."""
+
+AvroCodec = Literal["null", "deflate", "bzip2", "snappy", "xz", "zstandard"]
+"""Block compression of an Avro object container file, as the Avro specification
+names it (``null``: none)."""
+
+AVRO_CODECS: Final[tuple[AvroCodec, ...]] = get_args(AvroCodec)
+DEFAULT_AVRO_CODEC: Final[AvroCodec] = "deflate"
+
+# What a damaged block raises, per codec: zlib (deflate), OSError (bzip2),
+# LZMAError (xz), cramjam's error (snappy), ZstdError (zstandard).
+_BLOCK_ERRORS: Final = (zlib.error, OSError, lzma.LZMAError, cramjam.DecompressionError)
+_DECOMPRESSION_ERRORS: Final = (*_BLOCK_ERRORS, ZstdError)
 
 _EXTENSIONS: dict[str, CaptureFormat] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".avro": "avro"}
 _REQUIRED_TEXT = ("request_id", "endpoint", "method", "path")
@@ -100,17 +123,24 @@ def count_records(path: str | Path, fmt: CaptureFormat | None = None) -> int | N
             return sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
         try:
             return sum(block.num_records for block in fastavro.block_reader(stream))
-        except (ValueError, EOFError, zlib.error):
+        except (ValueError, EOFError, *_DECOMPRESSION_ERRORS):
             return None  # reading it will say what is wrong
 
 
 def write_capture(
-    path: str | Path, exchanges: Iterable[Exchange], fmt: CaptureFormat | None = None
+    path: str | Path,
+    exchanges: Iterable[Exchange],
+    fmt: CaptureFormat | None = None,
+    *,
+    avro_codec: AvroCodec = DEFAULT_AVRO_CODEC,
 ) -> int:
-    """Write `exchanges` to `path` (replacing it); returns how many were written."""
+    """Write `exchanges` to `path` (replacing it); returns how many were written.
+
+    `avro_codec` compresses the blocks of an Avro file (JSON Lines ignore it).
+    """
     path = Path(path)
     if capture_format(path, fmt) == "avro":
-        return _write_avro(path, exchanges)
+        return _write_avro(path, exchanges, avro_codec)
     count = 0
     with path.open("wb") as out:
         for exchange in exchanges:
@@ -289,7 +319,14 @@ def _read_avro(path: Path) -> Iterator[Exchange]:
                 record = next(records)
             except StopIteration:
                 return
-            except (ValueError, EOFError, IndexError, TypeError, OverflowError, zlib.error) as exc:
+            except (
+                ValueError,
+                EOFError,
+                IndexError,
+                TypeError,
+                OverflowError,
+                *_DECOMPRESSION_ERRORS,
+            ) as exc:
                 raise CaptureError(
                     path, number, f"undecodable record: {exc}", unit="record"
                 ) from None
@@ -299,7 +336,9 @@ def _read_avro(path: Path) -> Iterator[Exchange]:
                 raise CaptureError(path, number, exc.reason, unit="record") from None
 
 
-def _write_avro(path: Path, exchanges: Iterable[Exchange]) -> int:
+def _write_avro(path: Path, exchanges: Iterable[Exchange], avro_codec: AvroCodec) -> int:
+    if avro_codec not in AVRO_CODECS:
+        raise ValueError(f"unknown Avro codec {avro_codec!r} (expected one of {AVRO_CODECS})")
     count = 0
 
     def records() -> Iterator[dict[str, Any]]:
@@ -309,5 +348,5 @@ def _write_avro(path: Path, exchanges: Iterable[Exchange]) -> int:
             yield codec.to_record(exchange)
 
     with path.open("wb") as out:
-        fastavro.writer(out, codec.PARSED_SCHEMA, records(), codec="deflate")
+        fastavro.writer(out, codec.PARSED_SCHEMA, records(), codec=avro_codec)
     return count

@@ -12,6 +12,11 @@ schema, in one of two framings (`Framing`):
   4-byte big-endian schema id the registry assigned. The id is given by the
   caller (registration is outside this module).
 
+Records written with another schema than the Exchange schema (a gateway ahead
+of or behind this version) are read when the `SchemaBook` passed to `decode`
+knows their schema by fingerprint or id and Avro's resolution rules make it
+readable (see `streams.schemas`).
+
 `decode` never lets a library exception through: every failure is a
 `DecodeError` whose `reason` says what was wrong in words fit for a dead-letter
 record, and whose `kind` is a short stable code for counting them.
@@ -26,17 +31,23 @@ the comparator judges it by digest (`too_large` when the digests differ).
 
 from __future__ import annotations
 
+import copy
 import io
-import json
 import struct
 from datetime import UTC, datetime
-from importlib import resources
 from typing import Any, Final, Literal
 
-from fastavro import parse_schema, schemaless_reader, schemaless_writer
-from fastavro.schema import fingerprint, to_parsing_canonical_form
+from fastavro import schemaless_reader, schemaless_writer
+from fastavro.schema import to_parsing_canonical_form
 
 from streams.exchange import SIDES, Exchange
+from streams.schemas import (
+    READER_SCHEMA,
+    READER_SCHEMA_JSON,
+    SchemaBook,
+    WriterSchema,
+    fingerprint_of,
+)
 
 Framing = Literal["single-object", "confluent"]
 """How a record names its schema on the wire: ``single-object`` (Avro spec,
@@ -44,7 +55,13 @@ marker C3 01 + schema fingerprint; the default) or ``confluent`` (magic byte 0 +
 registry schema id)."""
 
 DecodeFailure = Literal[
-    "empty", "bad_marker", "unknown_schema", "too_large", "undecodable", "invalid"
+    "empty",
+    "bad_marker",
+    "unknown_schema",
+    "incompatible_schema",
+    "too_large",
+    "undecodable",
+    "invalid",
 ]
 """Stable short codes for the classes of decode failure (for counters and
 dead-letter headers); `DecodeError.reason` carries the details."""
@@ -53,20 +70,16 @@ DEFAULT_MAX_RECORD_BYTES: Final = 64 * 1024 * 1024
 DEFAULT_MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 """Response bodies larger than this are kept as a digest only (see the module docstring)."""
 
-SCHEMA_JSON: Final[dict[str, Any]] = json.loads(
-    resources.files("streams").joinpath("schema/exchange.avsc").read_text(encoding="utf-8")
-)
+SCHEMA_JSON: Final[dict[str, Any]] = READER_SCHEMA_JSON
 """The schema as written in the .avsc file."""
 
-PARSED_SCHEMA: Final = parse_schema(SCHEMA_JSON)
+PARSED_SCHEMA: Final = READER_SCHEMA
 """The schema parsed by fastavro, once."""
 
 CANONICAL_FORM: Final[str] = to_parsing_canonical_form(SCHEMA_JSON)
 """The schema's Parsing Canonical Form (Avro spec), the input of its fingerprint."""
 
-# fastavro renders CRC-64-AVRO as the hex of the little-endian bytes, which is
-# exactly the byte order single-object encoding puts on the wire.
-FINGERPRINT: Final[bytes] = bytes.fromhex(fingerprint(CANONICAL_FORM, "CRC-64-AVRO"))
+FINGERPRINT: Final[bytes] = fingerprint_of(SCHEMA_JSON)
 """8-byte CRC-64-AVRO fingerprint of `CANONICAL_FORM`, in wire (little-endian) order."""
 
 SINGLE_OBJECT_MARKER: Final = b"\xc3\x01"
@@ -82,6 +95,19 @@ class DecodeError(ValueError):
         super().__init__(reason)
         self.reason = reason
         self.kind: DecodeFailure = kind
+
+
+class SchemaNeeded(DecodeError):
+    """A Confluent-framed record whose schema id the registry has not been asked for yet.
+
+    The caller fetches it (`streams.registry.learn`) and decodes again.
+    """
+
+    def __init__(self, schema_id: int) -> None:
+        super().__init__(
+            f"schema id {schema_id} is not fetched from the registry yet", "unknown_schema"
+        )
+        self.schema_id = schema_id
 
 
 class EncodeError(ValueError):
@@ -182,6 +208,59 @@ def _out_of_range_reason(data: bytes, offset: int) -> str:
     return "a union branch index is out of range (status, content_type, latency_ms, ...)"
 
 
+# (writer, how to read it): None, the writer is the reader; a tuple, read with the
+# writer alone and fill in these (field, default) pairs; else the reader to resolve to.
+_Schemas = tuple[Any, Any]
+
+
+def _resolved(known: WriterSchema, named: str) -> _Schemas:
+    if known.problems:
+        raise DecodeError(known.refusal(named), "incompatible_schema")
+    if known.fingerprint == FINGERPRINT:
+        return PARSED_SCHEMA, None
+    if known.defaults is not None:
+        return known.parsed, known.defaults
+    return known.parsed, PARSED_SCHEMA
+
+
+def _by_fingerprint(found: bytes, schemas: SchemaBook | None) -> _Schemas:
+    if found == FINGERPRINT:
+        return PARSED_SCHEMA, None
+    known = schemas.by_fingerprint(found) if schemas is not None else None
+    if known is None:
+        knows = schemas.known() if schemas is not None else f"fingerprint {FINGERPRINT.hex()}"
+        raise DecodeError(
+            f"unknown schema fingerprint {found.hex()}: neither a released Exchange schema "
+            f"nor one in SCHEMA_DIR (this reader knows {knows})",
+            "unknown_schema",
+        )
+    return _resolved(known, f"fingerprint {found.hex()}")
+
+
+def _by_id(found: int, schema_id: int | None, schemas: SchemaBook | None) -> _Schemas:
+    if found == schema_id:
+        return PARSED_SCHEMA, None
+    known = schemas.by_id(found) if schemas is not None else None
+    if isinstance(known, WriterSchema):
+        return _resolved(known, f"id {found}")
+    if isinstance(known, str):
+        raise DecodeError(f"unknown schema id {found}: {known}", "unknown_schema")
+    if schemas is not None and schemas.registry_url is not None:
+        raise SchemaNeeded(found)
+    if schema_id is None and schemas is None:
+        raise DecodeError(
+            f"Confluent-framed record with schema id {found}, but no schema id is configured "
+            f"(set CONFLUENT_SCHEMA_ID, or SCHEMA_REGISTRY_URL to fetch schemas by id)",
+            "unknown_schema",
+        )
+    knows = schemas.known() if schemas is not None else f"registry id {schema_id}"
+    raise DecodeError(
+        f"unknown schema id {found} (this reader knows {knows}; "
+        f"set SCHEMA_REGISTRY_URL to fetch schemas by id)",
+        "unknown_schema",
+    )
+
+
 def confluent_header(schema_id: int) -> bytes:
     """The 5-byte Confluent framing header for `schema_id`."""
     return _CONFLUENT_HEADER.pack(_CONFLUENT_MAGIC, schema_id)
@@ -223,14 +302,19 @@ def decode(
     *,
     framing: Framing | None = None,
     schema_id: int | None = None,
+    schemas: SchemaBook | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     max_body_bytes: int | None = DEFAULT_MAX_BODY_BYTES,
 ) -> Exchange:
     """The `Exchange` in one framed record, or `DecodeError` saying why not.
 
     `framing` None accepts either framing, told apart by the first byte.
-    A Confluent-framed record is accepted only when its id equals `schema_id`
-    (this module knows one schema; an id it was not told about is unknown).
+    A record written with the Exchange schema itself (its fingerprint, or the
+    Confluent id `schema_id`) is read directly; one written with another schema
+    is read through Avro's schema resolution when `schemas` knows that schema
+    (by fingerprint or id) and it is readable, and is refused otherwise
+    ("unknown_schema", "incompatible_schema"). `SchemaNeeded` asks the caller
+    to fetch an id's schema from the registry first.
     The record size limit is checked before any decoding work; a response body
     past `max_body_bytes` (None: no limit) is kept as its digest only.
     """
@@ -252,28 +336,14 @@ def decode(
                 f"bad marker {data[:2].hex(' ')}: expected c3 01 (Avro single-object encoding)",
                 "bad_marker",
             )
-        if data[2:10] != FINGERPRINT:
-            raise DecodeError(
-                f"unknown schema fingerprint {data[2:10].hex()} "
-                f"(this reader knows {FINGERPRINT.hex()}, the Exchange schema)",
-                "unknown_schema",
-            )
+        writer, reader = _by_fingerprint(data[2:10], schemas)
         offset = 10
     elif first == _CONFLUENT_MAGIC and framing != "single-object":
         if size < 5:
             raise DecodeError(
                 f"truncated Confluent header: {size} bytes, need at least 5", "undecodable"
             )
-        found = int.from_bytes(data[1:5], "big")
-        if schema_id is None:
-            raise DecodeError(
-                f"Confluent-framed record with schema id {found}, but no schema id is configured",
-                "unknown_schema",
-            )
-        if found != schema_id:
-            raise DecodeError(
-                f"unknown schema id {found} (this reader knows {schema_id})", "unknown_schema"
-            )
+        writer, reader = _by_id(int.from_bytes(data[1:5], "big"), schema_id, schemas)
         offset = 5
     else:
         expected = {
@@ -285,7 +355,12 @@ def decode(
     body = io.BytesIO(data)
     body.seek(offset)
     try:
-        record = schemaless_reader(body, PARSED_SCHEMA, None)
+        if isinstance(reader, tuple):
+            record = schemaless_reader(body, writer, None)
+            for name, default in reader:
+                record[name] = copy.copy(default)  # type: ignore[index]
+        else:
+            record = schemaless_reader(body, writer, reader)
     except (EOFError, StopIteration) as exc:
         raise DecodeError(
             f"truncated Avro data after {body.tell()} of {size} bytes", "undecodable"

@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from services import KafkaBroker, PostgresServer, ServiceError
+from services import KafkaBroker, PostgresServer, SchemaRegistry, ServiceError
 from services import postgres as pg
 from services.chromium import Chromium
 
@@ -169,6 +169,30 @@ def chromium() -> Chromium:
         return browser.ensure_installed()
     except ServiceError as exc:
         _unavailable(f"no chromium: {exc}", "Run `make services`.")
+
+
+@pytest.fixture(scope="session")
+def schema_registry_url() -> Iterator[str]:
+    """Base URL of a real Confluent-compatible schema registry: SCHEMA_REGISTRY_URL from
+    the environment, else an Apicurio Registry this project builds and starts locally."""
+    url = os.environ.get("SCHEMA_REGISTRY_URL")
+    if url:
+        yield url
+        return
+    registry = SchemaRegistry()
+    try:
+        registry.start()
+    except (ServiceError, OSError) as exc:
+        registry.close()
+        _unavailable(
+            f"no schema registry available:\nlocal apicurio registry: {exc}",
+            "Run `python -m services install` (it builds the registry from Maven Central), "
+            "or export SCHEMA_REGISTRY_URL for a running one.",
+        )
+    try:
+        yield registry.url
+    finally:
+        registry.close()
 
 
 @pytest.fixture(scope="session")

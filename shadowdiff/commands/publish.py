@@ -21,7 +21,13 @@ from shadowdiff.settings import Settings
 from streams.capture import CaptureError, read_capture
 from streams.codec import EncodeError, Framing
 from streams.exchange import Exchange
-from streams.publisher import BrokerUnreachable, Publisher, PublishError
+from streams.publisher import (
+    DEFAULT_COMPRESSION,
+    BrokerUnreachable,
+    Compression,
+    Publisher,
+    PublishError,
+)
 
 _COUNTER_EVERY = 10_000
 
@@ -57,12 +63,20 @@ async def _publish(capture: Path, publisher: Publisher) -> int:
     help="Avro framing: single-object (schema fingerprint) or confluent (registry id)",
 )
 @schema_id_option("Schema Registry id of the Exchange schema (confluent framing)")
+@click.option(
+    "--compression",
+    type=click.Choice(get_args(Compression)),
+    default=DEFAULT_COMPRESSION,
+    show_default=True,
+    help="Kafka batch compression",
+)
 def command(
     capture: Path,
     bootstrap: str | None,
     topic: str | None,
     framing: Framing,
     schema_id: int | None,
+    compression: Compression,
 ) -> None:
     """Send every exchange in CAPTURE (.jsonl or .avro) to Kafka, keyed by request ID.
 
@@ -80,6 +94,7 @@ def command(
         topic=topic,
         framing=framing,
         schema_id=schema_id,
+        compression=compression,
     )
     began = time.perf_counter()
     try:

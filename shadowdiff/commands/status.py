@@ -26,6 +26,15 @@ def command() -> None:
         click.echo(f"rules:        {rules} (no such file: the worker will refuse to start)")
     else:
         click.echo(f"rules:        {rules}")
+    schemas = (
+        f"released Exchange schemas, + {settings.schema_dir}"
+        if settings.schema_dir
+        else "released Exchange schemas (no SCHEMA_DIR)"
+    )
+    click.echo(f"schemas:      {schemas}")
+    click.echo(
+        f"registry:     {settings.schema_registry_url or '(none: SCHEMA_REGISTRY_URL unset)'}"
+    )
     # Whether a key is set, never the key itself.
     key = "set" if settings.redaction_secret else "not set: the public development key"
     click.echo(f"redaction:    SHADOWDIFF_REDACTION_KEY {key}")

@@ -20,6 +20,7 @@ from shadowdiff.brokers import (
 from shadowdiff.commands.db import open_store, store_errors
 from shadowdiff.rules import resolve_alert_rules, resolve_rules, rules_option
 from shadowdiff.settings import DEFAULT_METRICS_PORT, Settings
+from streams.schemas import SchemaBook, SchemaFileError, schema_directory
 from streams.topics import KafkaUnreachable, ensure_topics
 
 if TYPE_CHECKING:
@@ -42,6 +43,20 @@ if TYPE_CHECKING:
 @schema_id_option(
     "Schema Registry id of the Exchange schema, for gateways that publish with "
     "Confluent framing (default: CONFLUENT_SCHEMA_ID; single-object records need none)."
+)
+@click.option(
+    "--schema-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of .avsc writer schemas to read single-object records of, besides the "
+    "released Exchange schemas (default: SCHEMA_DIR).",
+)
+@click.option(
+    "--schema-registry-url",
+    metavar="URL",
+    default=None,
+    help="Confluent-compatible schema registry to fetch the writer schemas of Confluent "
+    "ids from (default: SCHEMA_REGISTRY_URL).",
 )
 @click.option(
     "--partitions",
@@ -76,6 +91,8 @@ def command(
     rules_file: Path | None,
     grace_s: float | None,
     schema_id: int | None,
+    schema_dir: Path | None,
+    schema_registry_url: str | None,
     partitions: int,
     app_id: str | None,
     metrics_port: int | None,
@@ -98,6 +115,8 @@ def command(
             "worker_id": app_id,
             "confluent_schema_id": schema_id,
             "metrics_port": metrics_port,
+            "schema_dir": schema_dir,
+            "schema_registry_url": schema_registry_url,
         }.items()
         if v is not None
     }
@@ -114,6 +133,7 @@ def command(
     except ValueError as error:
         raise click.ClickException(f"ALERT_WEBHOOKS: {error}") from error
     open_store(settings.database_url).dispose()  # a malformed URL is named before Kafka is
+    schemas = writer_schemas(settings)
     try:
         with kafka_errors_reported_by_us():
             counts = asyncio.run(
@@ -145,6 +165,7 @@ def command(
         max_body_bytes=settings.max_body_bytes,
         max_record_bytes=settings.max_record_bytes,
         confluent_schema_id=settings.confluent_schema_id,
+        schemas=schemas,
         datadir=Path(tempfile.gettempdir()) / f"shadowdiff-worker-{settings.worker_id}",
         redaction_key=settings.redaction_secret,
         retention=settings.retention(),
@@ -170,11 +191,34 @@ def command(
     _run(config, loglevel)
 
 
+def writer_schemas(settings: Settings) -> SchemaBook:
+    """The writer schemas the settings name; a bad SCHEMA_DIR file is a usage error."""
+    extra = []
+    if settings.schema_dir is not None:
+        try:
+            extra = schema_directory(settings.schema_dir)
+        except SchemaFileError as error:
+            raise click.BadParameter(str(error), param_hint="SCHEMA_DIR") from error
+        for schema in extra:
+            if schema.problems:
+                click.echo(
+                    f"warning: {schema.source} cannot be read as the Exchange schema, so its "
+                    f"records will be dead-lettered: {'; '.join(schema.problems)}",
+                    err=True,
+                )
+    return SchemaBook(
+        extra,
+        confluent_id=settings.confluent_schema_id,
+        registry_url=settings.schema_registry_url,
+    )
+
+
 def _run(config: WorkerConfig, loglevel: str) -> None:
     from faust import Worker
 
     from streams.app import build_app
     from streams.metrics_http import MetricsPortUnavailable
+    from streams.unreadable import explain
 
     with store_errors():  # building the app opens the store: say what to do if it can't
         try:
@@ -190,4 +234,16 @@ def _run(config: WorkerConfig, loglevel: str) -> None:
     # above, which makes every aiokafka debug call build a log record: ~3% of
     # the worker's time, for an animation nobody sees in a service.
     worker.spinner = None
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    except SystemExit:
+        unreadable = explain(
+            worker.crash_reason,
+            topic=config.exchanges_topic,
+            group=config.app_id,
+            bootstrap=",".join(config.brokers),
+        )
+        if unreadable is None:
+            raise
+        click.echo(f"error: {unreadable.message}", err=True)
+        raise SystemExit(unreadable.status) from None

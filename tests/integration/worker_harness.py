@@ -4,7 +4,9 @@
 - `rows` / `wait_for_rows`: how many verdicts the database holds, and a bounded wait.
 - `ChunkedPublisher`: publishes traffic chunk by chunk from a background thread, so a
   fault can be injected while the stream is still flowing.
-- `Tally` / `tally`: what the database holds, checked against the generator's truth.
+- `Tally` / `tally`: what the database holds, checked against the generator's truth;
+  `settle`: wait for every request's verdict, then tally.
+- `publish_records`: raw (key, value) records, as a gateway of another build sends them.
 """
 
 from __future__ import annotations
@@ -268,3 +270,33 @@ def tally(engine: Engine, truth: Mapping[str, Fate], records: int) -> Tally:
         rollups_exact=rollup_recount.stored(engine, LIVE_RUN)
         == rollup_recount.recounted(engine, LIVE_RUN),
     )
+
+
+def settle(
+    engine: Engine,
+    worker: Worker,
+    truth: Mapping[str, Fate],
+    records: int,
+    *,
+    timeout_s: float = 180.0,
+    quiet_s: float = 5.0,
+) -> Tally:
+    """Wait until every request of `truth` has a verdict (then `quiet_s` more, long enough
+    for a duplicate to show), and tally the database against `truth`."""
+    wait_for_rows(engine, len(truth), worker, timeout_s)
+    time.sleep(quiet_s)
+    return tally(engine, truth, records)
+
+
+async def publish_records(
+    bootstrap: str, topic: str, records: Sequence[tuple[bytes, bytes]]
+) -> None:
+    """Publish (key, value) records as they are, in order."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for key, value in records:
+            await producer.send(topic, value, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()

@@ -56,3 +56,16 @@ def test_status_says_how_the_comparator_runs(
     line = next(x for x in outcome.output.splitlines() if x.startswith("comparator:"))
     assert ("reinstall shadowdiff" in line) is not compiled
     assert line.split()[1].rstrip(",") == ("compiled" if compiled else "interpreted")
+
+
+def test_status_names_the_writer_schemas_and_registry(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SCHEMA_DIR", raising=False)
+    monkeypatch.delenv("SCHEMA_REGISTRY_URL", raising=False)
+    plain = CliRunner().invoke(main, ["status"])
+    assert "no SCHEMA_DIR" in plain.output and "SCHEMA_REGISTRY_URL unset" in plain.output
+    monkeypatch.setenv("SCHEMA_DIR", str(tmp_path))
+    monkeypatch.setenv("SCHEMA_REGISTRY_URL", "http://registry:8081")
+    set_ = CliRunner().invoke(main, ["status"])
+    assert f"+ {tmp_path}" in set_.output and "registry:     http://registry:8081" in set_.output
