@@ -2,8 +2,9 @@
 
 Counts in a window come from the signature rollup (`signature_minutes`), so a
 day's problems cost the same to list at any volume; without a window, from
-the signatures' all-time counts. Summary, triage status, first and last seen
-(all time, exact) and example request ids come from `signatures`.
+the signatures' all-time counts. Summary, first and last seen (all time, exact)
+and example request ids come from `signatures`; the status from the triage
+marks (`storage.triage`): `new`, `expected`, `fixed`, or `regressed`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from storage.engine import guard
 from storage.jsontext import json_value
 from storage.models import LIVE_RUN, signature_minutes, signatures
 from storage.queries import Pruned, minute_filters, pruned_before, whole_minutes
+from storage.triage import current_marks, shown_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,11 @@ def signature_report(
     run_id: str = LIVE_RUN,
     limit: int | None = None,
 ) -> SignatureReport:
-    """The run's signatures seen in [since, until) (widened to whole minutes)."""
+    """The run's signatures seen in [since, until) (widened to whole minutes).
+
+    `status` keeps those a report shows in that status (`new` is the triage
+    queue; `regressed` the fixed ones seen again).
+    """
     since, until = whole_minutes(since, until)
     sg = signatures
     if since is None and until is None:
@@ -91,8 +97,10 @@ def signature_report(
             .group_by(sm.c.signature, sm.c.endpoint)
         )
     window = counted.subquery()
+    triage = current_marks()
+    shown = shown_status(triage, sg.c.last_seen).label("shown_status")
     query = (
-        select(window.c.n, sg)
+        select(window.c.n, sg, shown)
         .join(
             sg,
             and_(
@@ -101,10 +109,13 @@ def signature_report(
                 sg.c.endpoint == window.c.endpoint,
             ),
         )
+        .outerjoin(
+            triage, and_(triage.c.signature == sg.c.signature, triage.c.endpoint == sg.c.endpoint)
+        )
         .order_by(window.c.n.desc(), sg.c.endpoint, sg.c.signature)
     )
     if status is not None:
-        query = query.where(sg.c.status == status)
+        query = query.where(shown_status(triage, sg.c.last_seen) == status)
     if limit is not None:
         query = query.limit(limit)
     with guard(engine), engine.connect() as connection:
@@ -118,7 +129,7 @@ def signature_report(
             count=int(row["n"]),
             first_seen=row["first_seen"],
             last_seen=row["last_seen"],
-            status=row["status"],
+            status=row["shown_status"],
             examples=tuple(json_value(row["example_request_ids"])),
             paths=tuple((path, kind) for path, kind in json_value(row["paths"])),
         )

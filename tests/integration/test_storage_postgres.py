@@ -18,11 +18,12 @@ from storage import partitions, pg_copy
 from tests import rollup_recount
 from tests.migration_check import check_upgrade_keeps_every_row
 from tests.storage_contract import RULES, StoreContract, dataset
+from tests.triage_contract import TriageContract
 
 pytestmark = pytest.mark.integration
 
 
-class TestPostgresStore(StoreContract):
+class TestPostgresStore(StoreContract, TriageContract):
     @pytest.fixture
     def db_url(self, fresh_database: str) -> Iterator[str]:
         yield fresh_database

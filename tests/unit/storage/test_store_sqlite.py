@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.storage_contract import StoreContract
+from tests.triage_contract import TriageContract
 
 
-class TestSqliteStore(StoreContract):
+class TestSqliteStore(StoreContract, TriageContract):
     @pytest.fixture
     def db_url(self, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'results.db'}"

@@ -1,0 +1,84 @@
+"""`shadowdiff signatures` (the listing, as before) and its triage sub-commands over SQLite."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import storage
+from shadowdiff.commands import signatures
+from tests.storage_contract import dataset
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> str:
+    db = f"sqlite:///{tmp_path / 'results.db'}"
+    storage.upgrade(db)
+    storage.ResultWriter(storage.connect(db), rules_version="rules-v1").write(dataset())
+    return db
+
+
+@click.group()
+def main() -> None:
+    """Only the command under test."""
+
+
+main.add_command(signatures.command)
+
+
+def run(*args: str) -> tuple[int, str]:
+    outcome = CliRunner().invoke(main, list(args))
+    return outcome.exit_code, outcome.output
+
+
+def listing(db: str, *args: str) -> dict[str, str]:
+    code, out = run("signatures", "--db", db, "--json", *args)
+    assert code == 0, out
+    return {s["signature"]: s["status"] for s in json.loads(out)["signatures"]}
+
+
+def test_the_listing_keeps_its_options_and_json_shape(filled: str) -> None:
+    code, out = run(
+        "signatures", "--db", filled, "--endpoint", "POST /orders", "--since",
+        "2024-06-01T12:00Z", "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    report = json.loads(out)
+    assert set(report) == {"run", "since", "until", "signatures", "pruned"}
+    first = report["signatures"][0]
+    assert set(first) == {
+        "signature", "endpoint", "summary", "count", "first_seen", "last_seen", "status",
+        "examples", "paths",
+    }  # fmt: skip
+    assert {s["endpoint"] for s in report["signatures"]} == {"POST /orders"}
+    code, out = run("signatures", "--db", filled, "--limit", "1")
+    assert code == 0 and "[new]" in out and "first seen" in out
+
+
+def test_mark_then_the_queue_and_history(filled: str) -> None:
+    before = listing(filled)
+    target = sorted(before)[0]
+    code, out = run("signatures", "mark", target, "expected", "--note", "by design",
+                    "--db", filled)  # fmt: skip
+    assert code == 0, out
+    assert target in out and "expected" in out and "by design" in out
+    assert listing(filled)[target] == "expected"
+    queue = listing(filled, "--status", "new")
+    assert target not in queue and set(queue) == set(before) - {target}
+    code, out = run("signatures", "--db", filled, "history", "--json")  # --db on the group
+    assert code == 0, out
+    marks = json.loads(out)["marks"]
+    assert [(m["signature"], m["status"], m["note"]) for m in marks] == [
+        (target, "expected", "by design")
+    ]
+
+
+def test_mark_errors_say_what_to_do(filled: str) -> None:
+    code, out = run("signatures", "mark", "nope", "expected", "--db", filled)
+    assert code == 1 and "no signature 'nope'" in out and "shadowdiff signatures" in out
+    code, out = run("signatures", "mark", "nope", "wontfix", "--db", filled)
+    assert code == 2 and "'wontfix' is not one of" in out
