@@ -12,6 +12,7 @@ The file's shape (see `rules.example.yaml` for every setting, commented):
     endpoints:
       "GET /users/*":   # endpoint glob; same keys as `default`
         paths: {...}
+    readiness: {...}    # criteria of `shadowdiff readiness`, not of the comparison
 """
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ class _Reader:
         if data is None:
             return RuleSet.build(Section())
         top = self.mapping(data, 1, "the rules file")
-        self.known_keys(top, ("default", "endpoints"), "the rules file")
+        # `readiness` is for the readiness judge (`analysis.readiness_rules`), not
+        # the comparison: read past here, and outside the rules' version.
+        self.known_keys(top, ("default", "endpoints", "readiness"), "the rules file")
         base = Section()
         if top.get("default") is not None:
             line = top.key_lines["default"]

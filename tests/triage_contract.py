@@ -1,8 +1,9 @@
-"""Triage of signatures, held to one contract on SQLite and real PostgreSQL.
+"""Triage of signatures and readiness's read, held to one contract on SQLite and PostgreSQL.
 
 Mixed into the store contract's test classes (`StoreContract` supplies the
 `engine` fixture): marks are kept as history, a signature's status is its
-latest mark in every run, and a fixed one seen after its mark is regressed.
+latest mark in every run, a fixed one seen after its mark is regressed, and
+readiness reads what triage decided.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 import storage
-from comparator.model import Difference, Kind
-from storage import triage
+from comparator.model import Difference, Kind, Verdict
+from storage import latency, triage
+from storage.readiness import readiness_traffic
 from storage.signature_report import signature_report
 from tests.storage_contract import RULES, T0, make_result
 
@@ -115,3 +117,45 @@ class TriageContract:
         with pytest.raises(triage.TriageError, match="unknown status"):
             triage.mark(engine, "aaaa1", "wontfix", now=T0)
         assert triage.history(engine) == ()
+
+    def test_readiness_traffic_counts_expected_and_open_problems(self, engine: sa.Engine) -> None:
+        writer = storage.ResultWriter(engine, rules_version=RULES)
+        writer.write(
+            [
+                make_result(f"m{i}", verdict=Verdict.MATCH, at=T0 + timedelta(seconds=i))
+                for i in range(6)
+            ]
+            + [make_result(f"n{i}", differences=[NAME], signature="aaaa1") for i in range(3)]
+            + [
+                make_result(
+                    "t", differences=[TOTAL], signature="bbbb2", at=T0 + timedelta(minutes=3)
+                )
+            ]
+            + [make_result("o", endpoint="POST /orders", verdict=Verdict.MATCH)]
+        )
+        window = {"since": T0, "until": T0 + timedelta(hours=1)}
+        users, orders = readiness_traffic(engine, **window)
+        assert (users.endpoint, orders.endpoint) == ("GET /users/{id}", "POST /orders")
+        assert users.verdicts == {"match": 6, "mismatch": 4}
+        assert (users.expected, users.open_signatures) == (0, 2)
+        assert users.last_new_problem == T0 + timedelta(minutes=3)
+        assert users.first_minute == T0
+        assert sum(users.primary_latency.values()) == 10
+        assert latency.bucket(9.0) in users.candidate_latency
+        assert (orders.verdicts, orders.open_signatures, orders.last_new_problem) == (
+            {"match": 1},
+            0,
+            None,
+        )
+
+        triage.mark(engine, "bbbb2", "expected", now=T0)
+        (users,) = readiness_traffic(engine, endpoint="GET /users/{id}", **window)
+        assert (users.expected, users.open_signatures) == (1, 1)
+        assert users.last_new_problem == T0  # the newest problem not marked expected
+        triage.mark(engine, "aaaa1", "fixed", now=T0 - timedelta(minutes=1))  # seen since
+        (users,) = readiness_traffic(engine, endpoint="GET /users/{id}", **window)
+        assert (users.expected, users.open_signatures) == (1, 1)  # regressed: still open
+        assert (
+            readiness_traffic(engine, since=T0 + timedelta(hours=1), until=T0 + timedelta(hours=2))
+            == ()
+        )

@@ -5,34 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner
 
-import storage
 from shadowdiff.commands import signatures
-from tests.storage_contract import dataset
+from tests.unit.storage.cli import filled_store, runner
 
 
 @pytest.fixture
 def filled(tmp_path: Path) -> str:
-    db = f"sqlite:///{tmp_path / 'results.db'}"
-    storage.upgrade(db)
-    storage.ResultWriter(storage.connect(db), rules_version="rules-v1").write(dataset())
-    return db
+    return filled_store(tmp_path)
 
 
-@click.group()
-def main() -> None:
-    """Only the command under test."""
-
-
-main.add_command(signatures.command)
-
-
-def run(*args: str) -> tuple[int, str]:
-    outcome = CliRunner().invoke(main, list(args))
-    return outcome.exit_code, outcome.output
+run = runner(signatures.command)
 
 
 def listing(db: str, *args: str) -> dict[str, str]:
