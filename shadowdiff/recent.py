@@ -16,6 +16,7 @@ import click
 from sqlalchemy import Engine
 
 from shadowdiff.window import instant
+from storage.models import LIVE_RUN
 from storage.queries import stored_span
 from storage.timespec import parse_duration
 
@@ -25,9 +26,12 @@ END = "end"
 
 
 def recent_options(*, flag: str, default: str) -> Callable[[F], F]:
-    """Add `flag` (a duration, parameter `length`) and --until (parameter `until`)."""
+    """Add `flag` (a duration, parameter `length`), --until and --run (`until`, `run_id`)."""
 
     def decorate(function: F) -> F:
+        function = click.option(
+            "--run", "run_id", default=LIVE_RUN, show_default=True, help="Run to read."
+        )(function)
         function = click.option(
             "--until",
             default="now",

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import storage
 from comparator.model import Difference, Kind, Verdict
 from storage import latency, triage
+from storage.noise_sample import difference_sample
 from storage.readiness import readiness_traffic
 from storage.signature_report import signature_report
 from tests.storage_contract import RULES, T0, make_result
@@ -159,3 +160,37 @@ class TriageContract:
             readiness_traffic(engine, since=T0 + timedelta(hours=1), until=T0 + timedelta(hours=2))
             == ()
         )
+
+    def test_difference_sample_reads_the_latest_compared_requests(self, engine: sa.Engine) -> None:
+        writer = storage.ResultWriter(engine, rules_version=RULES)
+        big = Difference("/id", Kind.VALUE_CHANGED, 10**30, 10**30 + 1)
+        writer.write(
+            [
+                make_result(f"m{i}", verdict=Verdict.MATCH, at=T0 + timedelta(seconds=i))
+                for i in range(5)
+            ]
+            + [
+                make_result(f"d{i}", differences=[NAME, big], at=T0 + timedelta(seconds=10 + i))
+                for i in range(4)
+            ]
+            + [
+                make_result(
+                    "orphan", verdict=Verdict.MISSING_CANDIDATE, at=T0 + timedelta(seconds=30)
+                )
+            ]
+        )
+        window = {"since": T0, "until": T0 + timedelta(hours=1)}
+        (sample,) = difference_sample(engine, **window)
+        assert sample.endpoint == "GET /users/{id}" and sample.compared == 9  # no orphan
+        assert len(sample.differences) == 8
+        first = sample.differences[0]
+        assert (first.request_id, first.path, first.kind) == ("d3", "/name", "value_changed")
+        assert (first.primary, first.candidate) == ("Ada", "Ada L.")
+        assert sample.differences[1].candidate == 10**30 + 1  # exact past 64 bits
+        (latest,) = difference_sample(engine, per_endpoint=3, **window)
+        assert latest.compared == 3 and {d.request_id for d in latest.differences} == {
+            "d1",
+            "d2",
+            "d3",
+        }
+        assert difference_sample(engine, endpoint="POST /orders", **window) == ()

@@ -18,7 +18,6 @@ from shadowdiff.recent import recent_options, recent_window
 from shadowdiff.rules import resolve_rules, rules_option
 from shadowdiff.settings import Settings
 from storage import latency
-from storage.models import LIVE_RUN
 from storage.readiness import EndpointTraffic, readiness_traffic
 
 
@@ -91,7 +90,6 @@ def format_readiness(found: list[Readiness]) -> str:
 @click.command("readiness")
 @click.option("--endpoint", default=None, help="Only this endpoint.")
 @recent_options(flag="--window", default="7d")
-@click.option("--run", "run_id", default=LIVE_RUN, show_default=True, help="Run to judge.")
 @rules_option
 @click.option(
     "--target",
