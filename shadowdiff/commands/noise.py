@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -98,6 +99,12 @@ def _short(value: Any) -> str:
     show_default=True,
     help="Latest compared requests read per endpoint.",
 )
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Also write the suggested rules file here (for `shadowdiff demo --rules FILE`).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 def command(
@@ -106,6 +113,7 @@ def command(
     until: str,
     run_id: str,
     sample: int,
+    out: Path | None,
     as_json: bool,
     db_url: str | None,
 ) -> None:
@@ -128,6 +136,8 @@ def command(
         )
     suggestions = suggest(samples, NoiseSettings())
     text = rules_yaml(suggestions)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
     if as_json:
         payload = {
             "since": since.isoformat(),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 
+import comparator
 from analysis.readiness import (
     Evidence,
     Latency,
@@ -130,3 +133,13 @@ def test_rules_give_per_endpoint_criteria_over_the_default() -> None:
 def test_bad_rules_name_the_key(data: object, message: str) -> None:
     with pytest.raises(ReadinessRulesError, match=message):
         parse_readiness_rules(data)
+
+
+def test_the_rules_file_carries_readiness_without_changing_the_rules_version() -> None:
+    example = Path(comparator.__file__).parent / "rules.example.yaml"
+    text = example.read_text()
+    book = parse_readiness_rules(yaml.safe_load(text)["readiness"])
+    assert book.for_endpoint("GET /users/7").target == 0.9999
+    assert book.for_endpoint("GET /courses").target == 0.999
+    without = text[: text.index("\nreadiness:")]
+    assert comparator.parse_rules(text).version == comparator.parse_rules(without).version

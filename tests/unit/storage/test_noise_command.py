@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import storage
-from comparator import RuleSet, parse_rules
+from comparator import RuleSet, load_rules, parse_rules
 from shadowdiff.commands import noise
 from streams.synthetic.profiles import Profile, profiled
 from tests.readiness_ground_truth import judge_store
@@ -52,9 +52,14 @@ def test_json_gives_suggestions_with_evidence_and_a_rules_file(noisy: str) -> No
     assert {r.path for r in rules.endpoints[0][1].paths} == {"/trace_id", "/score"}
 
 
-def test_text_shows_evidence_then_yaml_and_the_sample_bounds_the_read(noisy: str) -> None:
-    code, out = run("noise", "--db", noisy, "--until", "end", "--endpoint", "GET /n")
+def test_text_shows_evidence_then_yaml_and_the_sample_bounds_the_read(
+    noisy: str, tmp_path: Path
+) -> None:
+    written = tmp_path / "suggested.yaml"
+    code, out = run("noise", "--db", noisy, "--until", "end", "--endpoint", "GET /n", "--out",
+                    str(written))  # fmt: skip
     assert code == 0, out
+    assert written.read_text() in out and load_rules(written).endpoints[0][0] == "GET /n"
     assert "GET /n  /trace_id  [uuid]  differs on 100% of 200 pairs" in out
     assert "e.g. " in out and '"/score": {"tolerance": {"relative": ' in out
     code, out = run("noise", "--db", noisy, "--until", "end", "--sample", "5", "--json")
