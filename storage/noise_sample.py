@@ -83,7 +83,8 @@ def difference_sample(
                         d.c.observed_at == latest.c.observed_at,
                     ),
                 )
-                .where(d.c.run_id == run_id)
+                # The window again, so PostgreSQL reads only its days' partitions.
+                .where(d.c.run_id == run_id, d.c.observed_at >= start, d.c.observed_at < end)
                 .order_by(latest.c.observed_at.desc(), d.c.request_id, d.c.seq)
             ).all()
             found.append(

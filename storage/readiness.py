@@ -2,7 +2,7 @@
 
 Every figure comes from the minute rollups and the signatures, so the read
 costs the same at ten million requests as at ten thousand: verdict counts and
-latency histograms from `endpoint_minutes`; requests whose problem is marked
+latency histograms from `endpoint_minutes`, a row per endpoint; requests whose problem is marked
 expected from `signature_minutes` joined with the triage marks; open problems
 (new or regressed) and the newest problem not marked expected from the
 signatures seen in the window. Judging is `analysis.readiness`'s business.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, literal, select
 
 from storage import latency
 from storage.engine import guard
@@ -25,6 +25,7 @@ from storage.models import (
     signatures,
 )
 from storage.queries import minute_filters, whole_minutes
+from storage.timeseries import merged_histograms
 from storage.triage import current_marks, shown_status
 
 OPEN_STATUSES = ("new", "regressed")
@@ -63,13 +64,16 @@ def readiness_traffic(
     start, end = whole_minutes(since, until)
     assert start is not None and end is not None
     em, sm, sg = endpoint_minutes, signature_minutes, signatures
-    minutes = select(
-        em.c.endpoint,
-        em.c.minute,
-        *(em.c[column] for column in VERDICT_COLUMNS.values()),
-        em.c.primary_latency,
-        em.c.candidate_latency,
-    ).where(*minute_filters(em, run_id, endpoint, start, end))
+    where = minute_filters(em, run_id, endpoint, start, end)
+    sums = (
+        select(
+            em.c.endpoint,
+            func.min(em.c.minute),
+            *(func.sum(em.c[column]) for column in VERDICT_COLUMNS.values()),
+        )
+        .where(*where)
+        .group_by(em.c.endpoint)
+    )
     seen = (
         select(sm.c.endpoint, sm.c.signature, func.sum(sm.c["count"]).label("n"))
         .where(*minute_filters(sm, run_id, endpoint, start, end))
@@ -93,22 +97,17 @@ def readiness_traffic(
         )
     )
     verdicts: dict[str, dict[str, int]] = {}
-    histograms: dict[str, tuple[latency.Histogram, latency.Histogram]] = {}
     first: dict[str, datetime] = {}
     expected: dict[str, int] = {}
     open_count: dict[str, int] = {}
     newest: dict[str, datetime] = {}
     with guard(engine), engine.connect() as connection:
-        for row in connection.execute(minutes):
-            name = row[0]
-            counts = verdicts.setdefault(name, {})
-            for verdict, value in zip(VERDICT_COLUMNS, row[2:-2], strict=True):
-                counts[verdict] = counts.get(verdict, 0) + int(value)
-            primary, candidate = histograms.setdefault(name, ({}, {}))
-            for histogram, text in ((primary, row[-2]), (candidate, row[-1])):
-                for index, n in latency.decode(text).items():
-                    histogram[index] = histogram.get(index, 0) + n
-            first[name] = min(first.get(name, row[1]), row[1])
+        for name, minute, *counts in connection.execute(sums):
+            verdicts[name] = dict(zip(VERDICT_COLUMNS, map(int, counts), strict=True))
+            first[name] = minute
+        histograms = {
+            side: _histograms(connection, where, side) for side in ("primary", "candidate")
+        }
         for name, n, first_seen, status in connection.execute(problems):
             if status == "expected":
                 expected[name] = expected.get(name, 0) + int(n)
@@ -124,9 +123,28 @@ def readiness_traffic(
             expected=expected.get(name, 0),
             open_signatures=open_count.get(name, 0),
             last_new_problem=newest.get(name),
-            primary_latency=histograms[name][0],
-            candidate_latency=histograms[name][1],
+            primary_latency=histograms["primary"].get(name, {}),
+            candidate_latency=histograms["candidate"].get(name, {}),
             first_minute=first[name],
         )
         for name, counts in sorted(verdicts.items())
     )
+
+
+def _histograms(
+    connection: Connection, where: list[ColumnElement[bool]], side: str
+) -> dict[str, latency.Histogram]:
+    """Per endpoint, one side's latency histograms of the window merged.
+
+    The database joins an endpoint's minute histograms into one text (a row
+    per endpoint, however many minutes), parsed in one go and summed here, as
+    `storage.timeseries` does per bucket.
+    """
+    em = endpoint_minutes
+    column = em.c[f"{side}_latency"]
+    if connection.dialect.name == "postgresql":
+        joined = func.string_agg(column, literal(","))
+    else:
+        joined = func.group_concat(column, literal(","))
+    query = select(em.c.endpoint, joined).where(*where).group_by(em.c.endpoint)
+    return {name: merged_histograms(text) for name, text in connection.execute(query)}

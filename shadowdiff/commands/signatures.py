@@ -92,10 +92,10 @@ def command(
         click.echo(format_report(report))
 
 
-def _store_of(ctx: click.Context, db_url: str | None) -> str | None:
-    """`--db` given to the subcommand, or else to `signatures` itself."""
-    parent = ctx.parent.params.get("db_url") if ctx.parent is not None else None
-    return db_url or parent
+def _or_group(ctx: click.Context, name: str, value: str | None) -> str | None:
+    """An option given to the subcommand, or else to `signatures` itself (`--db`, `--endpoint`)."""
+    given = ctx.parent.params.get(name) if ctx.parent is not None else None
+    return value if value is not None else given
 
 
 @command.command("mark")
@@ -122,10 +122,15 @@ def mark(
     shows as regressed. new: back in the triage queue. Every mark is kept
     (`shadowdiff signatures history`).
     """
-    engine = open_store(_store_of(ctx, db_url), existing=True)
+    engine = open_store(_or_group(ctx, "db_url", db_url), existing=True)
     with store_errors():
         made = triage.mark(
-            engine, signature, status, now=datetime.now(UTC), endpoint=endpoint, note=note
+            engine,
+            signature,
+            status,
+            now=datetime.now(UTC),
+            endpoint=_or_group(ctx, "endpoint", endpoint),
+            note=note,
         )
     for m in made:
         click.echo(f"{m.signature}  {m.endpoint}: {m.status}" + (f" ({m.note})" if m.note else ""))
@@ -145,9 +150,11 @@ def history(
     db_url: str | None,
 ) -> None:
     """Every triage mark, oldest first (of SIGNATURE, or a prefix of it, when given)."""
-    engine = open_store(_store_of(ctx, db_url), existing=True)
+    engine = open_store(_or_group(ctx, "db_url", db_url), existing=True)
     with store_errors():
-        marks = triage.history(engine, signature=signature, endpoint=endpoint)
+        marks = triage.history(
+            engine, signature=signature, endpoint=_or_group(ctx, "endpoint", endpoint)
+        )
     if as_json:
         payload = {"marks": [m.to_json() for m in marks]}
         click.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())

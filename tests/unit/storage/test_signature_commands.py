@@ -61,6 +61,15 @@ def test_mark_then_the_queue_and_history(filled: str) -> None:
     ]
 
 
+def test_the_groups_endpoint_applies_to_mark(filled: str) -> None:
+    code, out = run("signatures", "--db", filled, "--json")
+    on = {s["signature"]: s["endpoint"] for s in json.loads(out)["signatures"]}
+    target, endpoint = next(iter(on.items()))
+    other = next(e for e in on.values() if e != endpoint)
+    code, out = run("signatures", "--db", filled, "--endpoint", other, "mark", target, "fixed")
+    assert code == 1 and f"on endpoint {other!r}" in out  # not marked on every endpoint
+
+
 def test_mark_errors_say_what_to_do(filled: str) -> None:
     code, out = run("signatures", "mark", "nope", "expected", "--db", filled)
     assert code == 1 and "no signature 'nope'" in out and "shadowdiff signatures" in out
