@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import click
 import pytest
@@ -32,10 +33,10 @@ main.add_command(signatures.command)
 main.add_command(readiness.command)
 
 
-def run(*args: str) -> dict[str, object]:
+def run(*args: str) -> dict[str, Any]:
     outcome = CliRunner().invoke(main, [*args, "--json"])
     assert outcome.exit_code == 0, outcome.output
-    found: dict[str, object] = json.loads(outcome.output)
+    found: dict[str, Any] = json.loads(outcome.output)
     return found
 
 
@@ -57,11 +58,11 @@ def test_mark_expected_changes_readiness_and_mark_fixed_then_regressed(
     db = ("--db", fresh_database)
 
     def match_rate() -> float:
-        (entry,) = run("readiness", *db, "--window", "1d")["endpoints"]  # type: ignore[misc]
+        (entry,) = run("readiness", *db, "--window", "1d")["endpoints"]
         return float(entry["match_rate"])
 
     assert match_rate() == pytest.approx(0.9)
-    (problem,) = run("signatures", *db, "--status", "new")["signatures"]  # type: ignore[misc]
+    (problem,) = run("signatures", *db, "--status", "new")["signatures"]
     outcome = CliRunner().invoke(
         main, ["signatures", "mark", problem["signature"], "expected", "--note", "renamed", *db]
     )
@@ -74,8 +75,8 @@ def test_mark_expected_changes_readiness_and_mark_fixed_then_regressed(
     assert match_rate() == pytest.approx(0.9)  # fixed problems count against readiness again
     assert run("signatures", *db, "--status", "regressed")["signatures"] == []
     writer.write([make_result("again", differences=[renamed], at=datetime.now(UTC))])
-    (regressed,) = run("signatures", *db, "--status", "regressed")["signatures"]  # type: ignore[misc]
+    (regressed,) = run("signatures", *db, "--status", "regressed")["signatures"]
     assert regressed["signature"] == problem["signature"] and regressed["count"] == 11
     history = run("signatures", "history", problem["signature"], *db)["marks"]
-    assert [m["status"] for m in history] == ["expected", "fixed"]  # type: ignore[index]
+    assert [m["status"] for m in history] == ["expected", "fixed"]
     engine.dispose()

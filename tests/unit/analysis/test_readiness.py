@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -24,20 +26,21 @@ Z = z_score(0.95)
 SAME = Latency(30.0, 60.0)
 
 
-def evidence(**changes: object) -> Evidence:
-    values: dict[str, object] = {
-        "endpoint": "GET /x",
-        "verdicts": {"match": 10_000},
-        "excused": 0,
-        "open_signatures": 0,
-        "last_new_problem": None,
-        "primary": SAME,
-        "candidate": SAME,
-        "first": END - timedelta(hours=10),
-        "until": END,
-    }
-    values.update(changes)
-    return Evidence(**values)  # type: ignore[arg-type]
+BASE = Evidence(
+    endpoint="GET /x",
+    verdicts={"match": 10_000},
+    excused=0,
+    open_signatures=0,
+    last_new_problem=None,
+    primary=SAME,
+    candidate=SAME,
+    first=END - timedelta(hours=10),
+    until=END,
+)
+
+
+def evidence(**changes: Any) -> Evidence:
+    return dataclasses.replace(BASE, **changes)
 
 
 @pytest.mark.parametrize("rate", [1.0, 0.9995, 0.99925])
@@ -94,8 +97,9 @@ def test_too_few_requests_says_how_many_more_and_how_long() -> None:
     verdict = judge_readiness(
         evidence(verdicts={"match": 1_000}, first=END - timedelta(hours=1)), ReadinessCriteria()
     )
-    assert verdict.more_requests == requests_needed(1.0, 0.999, Z) - 1_000  # type: ignore[operator]
-    assert verdict.more_time == timedelta(hours=1) / 1_000 * verdict.more_requests  # type: ignore[operator]
+    needed = requests_needed(1.0, 0.999, Z)
+    assert needed is not None and verdict.more_requests == needed - 1_000
+    assert verdict.more_time == timedelta(hours=1) / 1_000 * verdict.more_requests
     assert "more requests needed (about" in verdict.reasons[0]
 
 

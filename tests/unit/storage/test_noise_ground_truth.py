@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 import storage
-from analysis.noise import NoiseSettings
+from analysis.noise import NoiseSettings, Suggestion
 from comparator import RuleSet, parse_rules
 from shadowdiff.commands.noise import rules_yaml, suggest
 from storage.noise_sample import difference_sample
@@ -58,7 +58,7 @@ def _store(tmp_path: Path, name: str) -> sa.Engine:
     return engine
 
 
-def _suggestions(engine: sa.Engine) -> list:  # type: ignore[type-arg]
+def _suggestions(engine: sa.Engine) -> list[Suggestion]:
     span = stored_span(engine)
     assert span is not None
     samples = difference_sample(engine, since=span[0], until=span[1])
