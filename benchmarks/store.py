@@ -11,7 +11,10 @@ pass spread over the same 30 days. After each load, warm, the median of 5 of:
 - mismatches: `storage.mismatch_report` of the busiest endpoint over 24 h;
 - timeseries: `storage.timeseries.timeseries` of it over 7 d at 5 m;
 - signatures: `storage.signature_report.signature_report` of it over 24 h;
-- show: `storage.comparison_detail` of one mismatching request.
+- show: `storage.comparison_detail` of one mismatching request;
+- readiness, readiness_all: `storage.readiness.readiness_traffic` over 7 d of
+  the busiest endpoint, and of all 50;
+- noise: `storage.noise_sample.difference_sample` of the busiest over 24 h.
 
 Prints `store_Q_1m_ms`, `store_Q_10m_ms` and `store_Q_growth` (10 M over 1 M)
 for each query Q, then `writer_vs_copy` as `benchmarks.writer` measures it
@@ -31,6 +34,8 @@ import storage
 from benchmarks import writer as writer_benchmark
 from benchmarks._services import cores, fresh_database, running
 from comparator.model import Comparison, Difference, Kind, Result, Verdict
+from storage.noise_sample import difference_sample
+from storage.readiness import readiness_traffic
 from storage.signature_report import signature_report
 from storage.timeseries import timeseries
 
@@ -153,6 +158,15 @@ def measure(url: str, end: datetime, example: str) -> dict[str, float]:
                 lambda: signature_report(engine, endpoint=busiest, since=day_ago, until=end)
             ),
             "show": _median_ms(lambda: storage.comparison_detail(engine, example)),
+            "readiness": _median_ms(
+                lambda: readiness_traffic(engine, endpoint=busiest, since=week_ago, until=end)
+            ),
+            "readiness_all": _median_ms(
+                lambda: readiness_traffic(engine, since=week_ago, until=end)
+            ),
+            "noise": _median_ms(
+                lambda: difference_sample(engine, endpoint=busiest, since=day_ago, until=end)
+            ),
         }
     finally:
         engine.dispose()

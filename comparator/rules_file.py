@@ -13,6 +13,7 @@ The file's shape (see `rules.example.yaml` for every setting, commented):
       "GET /users/*":   # endpoint glob; same keys as `default`
         paths: {...}
     alerts: {...}       # the alert judge's rules (analysis/rules.py), not read here
+    readiness: {...}    # criteria of `shadowdiff readiness`, not of the comparison
 """
 
 from __future__ import annotations
@@ -103,9 +104,10 @@ class _Reader:
         if data is None:
             return RuleSet.build(Section())
         top = self.mapping(data, 1, "the rules file")
-        # `alerts` belongs to the alert judge (`analysis.parse_alert_rules`), which
-        # reads the same file; comparisons leave it alone.
-        self.known_keys(top, ("default", "endpoints", "alerts"), "the rules file")
+        # `alerts` and `readiness` belong to the alert and readiness judges
+        # (`analysis`), which read the same file; the comparison leaves them alone,
+        # and they are outside the rules' version.
+        self.known_keys(top, ("default", "endpoints", "alerts", "readiness"), "the rules file")
         base = Section()
         if top.get("default") is not None:
             line = top.key_lines["default"]

@@ -46,6 +46,10 @@ before its end (the same reprocess command resumes it), or was read to its end."
 SignatureStatus = Literal["new", "expected", "fixed"]
 """Triage state of a signature: not yet looked at, accepted as intended, or fixed."""
 
+ShownStatus = Literal["new", "expected", "fixed", "regressed"]
+"""A signature's status as reports show it: its triage state, or `regressed` when
+it was marked fixed and traffic observed after the mark has it again."""
+
 LIVE_RUN = "live"
 
 
@@ -59,6 +63,7 @@ KIND_VALUES: tuple[str, ...] = tuple(k.value for k in Kind)
 RUN_KIND_VALUES: tuple[str, ...] = get_args(RunKind)
 RUN_STATE_VALUES: tuple[str, ...] = get_args(RunState)
 SIGNATURE_STATUS_VALUES: tuple[str, ...] = get_args(SignatureStatus)
+SHOWN_STATUS_VALUES: tuple[str, ...] = get_args(ShownStatus)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -197,6 +202,24 @@ signatures = Table(
     CheckConstraint(_in("status", SIGNATURE_STATUS_VALUES), name="ck_signatures_status"),
 )
 """The distinct problems of a run, all time: counts, first and last seen, examples."""
+
+signature_marks = Table(
+    "signature_marks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("signature", Text, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("marked_at", UTCDateTime, nullable=False),
+    Column("note", Text),
+    CheckConstraint(_in("status", SIGNATURE_STATUS_VALUES), name="ck_signature_marks_status"),
+    Index("ix_signature_marks_signature_endpoint", "signature", "endpoint", "id"),
+)
+"""Triage history: every mark of a (signature, endpoint), oldest first by `id`.
+
+Triage is a property of the problem on its endpoint, the same in every run, so
+marks carry no run; a signature's status is its latest mark (`new` without
+one). `signatures.status` mirrors it for the runs stored when it was marked."""
 
 VERDICT_COLUMNS: dict[str, str] = {v: f"n_{v}" for v in VERDICT_VALUES}
 """The `endpoint_minutes` column that counts each verdict."""

@@ -2,9 +2,10 @@
 
 Counts in a window come from the signature rollups (whole hours, and minutes at
 the edges: `storage.queries.signature_counts`), so a day's problems cost the
-same to list at any volume; without a window, from
-the signatures' all-time counts. Summary, triage status, first and last seen
-(all time, exact) and example request ids come from `signatures`.
+same to list at any volume; without a window, from the signatures' all-time
+counts. Summary, first and last seen (all time, exact) and example request ids
+come from `signatures`; the status from the triage marks (`storage.triage`):
+`new`, `expected`, `fixed`, or `regressed`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from storage.queries import (
     signature_counts,
     whole_minutes,
 )
+from storage.triage import current_marks, shown_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,8 @@ def signature_report(
     """The run's signatures seen in [since, until) (widened to whole minutes).
 
     `signature` narrows the report to that one problem (on every endpoint it names).
+    `status` keeps those a report shows in that status (`new` is the triage
+    queue; `regressed` the fixed ones seen again).
     """
     since, until = whole_minutes(since, until)
     sg = signatures
@@ -98,8 +102,10 @@ def signature_report(
         window = counted.subquery()
     else:
         window = signature_counts(run_id, endpoint, since, until)
+    triage = current_marks()
+    shown = shown_status(triage, sg.c.last_seen).label("shown_status")
     query = (
-        select(window.c.n, sg)
+        select(window.c.n, sg, shown)
         .join(
             sg,
             and_(
@@ -108,10 +114,13 @@ def signature_report(
                 sg.c.endpoint == window.c.endpoint,
             ),
         )
+        .outerjoin(
+            triage, and_(triage.c.signature == sg.c.signature, triage.c.endpoint == sg.c.endpoint)
+        )
         .order_by(window.c.n.desc(), sg.c.endpoint, sg.c.signature)
     )
     if status is not None:
-        query = query.where(sg.c.status == status)
+        query = query.where(shown_status(triage, sg.c.last_seen) == status)
     if signature is not None:
         query = query.where(sg.c.signature == signature)
     if limit is not None:
@@ -127,7 +136,7 @@ def signature_report(
             count=int(row["n"]),
             first_seen=row["first_seen"],
             last_seen=row["last_seen"],
-            status=row["status"],
+            status=row["shown_status"],
             examples=tuple(json_value(row["example_request_ids"])),
             paths=tuple((path, kind) for path, kind in json_value(row["paths"])),
         )

@@ -211,8 +211,8 @@ def timeseries(
                 int(mismatches),
                 int(orphans),
                 int(errors),
-                _merged(primary),
-                _merged(candidate),
+                merged_histograms(primary),
+                merged_histograms(candidate),
             )
         gone = pruned_before(connection).get("rollups")
     base = (first - _EPOCH) // size
@@ -228,7 +228,7 @@ def timeseries(
     return TimeSeries(run_id, step, since, until, series)
 
 
-def _merged(joined: str) -> latency.Histogram:
+def merged_histograms(joined: str) -> latency.Histogram:
     """One histogram from a bucket's minute histograms (JSON objects joined by commas)."""
     total: dict[str, int] = {}
     for histogram in orjson.loads(f"[{joined}]"):

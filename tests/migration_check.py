@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 import storage
 from storage import latency
+from storage.signature_report import signature_report
 from tests import rollup_recount
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -119,6 +120,9 @@ def check_upgrade_keeps_every_row(url: str) -> None:
         assert live.status == "expected"
         assert "/items/[*]/price" in live.paths
         assert live.count == sum(1 for i in range(REQUESTS) if i % 4 and i % 3 == 1 and i % 2)
+        shown = {(s.signature, s.endpoint): s.status for s in signature_report(engine).signatures}
+        assert shown[("sig-mismatch", "GET /e1")] == "expected"  # triage carried over as a mark
+        assert shown[("sig-missing_candidate", "GET /e1")] == "new"
         report = storage.mismatch_report(engine, run_id="rerun")
         assert sum(e.total for e in report.endpoints) == REQUESTS // 4
         assert latency.bucket(11.0) in minutes[("GET /e1", T0 + timedelta(hours=1))][2]

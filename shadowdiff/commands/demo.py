@@ -141,6 +141,8 @@ def command(
         click.echo(
             f"  shadowdiff timeseries --db {db_url} --since {since} --until {until} --step 1m"
         )
+    click.echo(f"  shadowdiff noise --db {db_url} --until end")
+    click.echo(f"  shadowdiff readiness --db {db_url} --until end")
     click.echo(f"  shadowdiff show REQUEST_ID --db {db_url}")
     click.echo("")
     click.echo("dashboard: choose a token, serve, then open http://127.0.0.1:8000/ and paste it")

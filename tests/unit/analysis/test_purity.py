@@ -22,6 +22,7 @@ ALLOWED = {
     "hashlib",
     "itertools",
     "math",
+    "re",
     "statistics",
     "typing",
 }

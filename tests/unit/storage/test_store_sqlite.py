@@ -9,9 +9,10 @@ import pytest
 
 from tests.browse_contract import BrowseContract
 from tests.storage_contract import StoreContract
+from tests.triage_contract import TriageContract
 
 
-class TestSqliteStore(StoreContract, BrowseContract):
+class TestSqliteStore(StoreContract, BrowseContract, TriageContract):
     @pytest.fixture
     def db_url(self, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'results.db'}"

@@ -1,0 +1,150 @@
+"""What readiness is judged on, per endpoint over a window, read from the rollups.
+
+Every figure comes from the minute rollups and the signatures, so the read
+costs the same at ten million requests as at ten thousand: verdict counts and
+latency histograms from `endpoint_minutes`, a row per endpoint; requests whose problem is marked
+expected from `signature_minutes` joined with the triage marks; open problems
+(new or regressed) and the newest problem not marked expected from the
+signatures seen in the window. Judging is `analysis.readiness`'s business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, literal, select
+
+from storage import latency
+from storage.engine import guard
+from storage.models import (
+    LIVE_RUN,
+    VERDICT_COLUMNS,
+    endpoint_minutes,
+    signature_minutes,
+    signatures,
+)
+from storage.queries import minute_filters, whole_minutes
+from storage.timeseries import merged_histograms
+from storage.triage import current_marks, shown_status
+
+OPEN_STATUSES = ("new", "regressed")
+"""Statuses of a problem that still holds an endpoint back."""
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointTraffic:
+    """One endpoint's traffic in the window, as readiness needs it.
+
+    `expected`: requests whose problem is marked expected; `open_signatures`:
+    problems seen in the window that are new or regressed; `last_new_problem`:
+    the first sighting of the newest problem seen in the window and not
+    marked expected; `first_minute`: the first minute with traffic.
+    """
+
+    endpoint: str
+    verdicts: dict[str, int]
+    expected: int
+    open_signatures: int
+    last_new_problem: datetime | None
+    primary_latency: latency.Histogram
+    candidate_latency: latency.Histogram
+    first_minute: datetime
+
+
+def readiness_traffic(
+    engine: Engine,
+    *,
+    since: datetime,
+    until: datetime,
+    endpoint: str | None = None,
+    run_id: str = LIVE_RUN,
+) -> tuple[EndpointTraffic, ...]:
+    """Each endpoint with traffic in [since, until) (widened to whole minutes), by name."""
+    start, end = whole_minutes(since, until)
+    assert start is not None and end is not None
+    em, sm, sg = endpoint_minutes, signature_minutes, signatures
+    where = minute_filters(em, run_id, endpoint, start, end)
+    sums = (
+        select(
+            em.c.endpoint,
+            func.min(em.c.minute),
+            *(func.sum(em.c[column]) for column in VERDICT_COLUMNS.values()),
+        )
+        .where(*where)
+        .group_by(em.c.endpoint)
+    )
+    seen = (
+        select(sm.c.endpoint, sm.c.signature, func.sum(sm.c["count"]).label("n"))
+        .where(*minute_filters(sm, run_id, endpoint, start, end))
+        .group_by(sm.c.endpoint, sm.c.signature)
+        .subquery()
+    )
+    triage = current_marks()
+    problems = (
+        select(seen.c.endpoint, seen.c.n, sg.c.first_seen, shown_status(triage, sg.c.last_seen))
+        .join(
+            sg,
+            and_(
+                sg.c.run_id == run_id,
+                sg.c.signature == seen.c.signature,
+                sg.c.endpoint == seen.c.endpoint,
+            ),
+        )
+        .outerjoin(
+            triage,
+            and_(triage.c.signature == sg.c.signature, triage.c.endpoint == sg.c.endpoint),
+        )
+    )
+    verdicts: dict[str, dict[str, int]] = {}
+    first: dict[str, datetime] = {}
+    expected: dict[str, int] = {}
+    open_count: dict[str, int] = {}
+    newest: dict[str, datetime] = {}
+    with guard(engine), engine.connect() as connection:
+        for name, minute, *counts in connection.execute(sums):
+            verdicts[name] = dict(zip(VERDICT_COLUMNS, map(int, counts), strict=True))
+            first[name] = minute
+        histograms = {
+            side: _histograms(connection, where, side) for side in ("primary", "candidate")
+        }
+        for name, n, first_seen, status in connection.execute(problems):
+            if status == "expected":
+                expected[name] = expected.get(name, 0) + int(n)
+                continue
+            if status in OPEN_STATUSES:
+                open_count[name] = open_count.get(name, 0) + 1
+            if first_seen < end and (name not in newest or first_seen > newest[name]):
+                newest[name] = first_seen
+    return tuple(
+        EndpointTraffic(
+            endpoint=name,
+            verdicts={v: n for v, n in counts.items() if n},
+            expected=expected.get(name, 0),
+            open_signatures=open_count.get(name, 0),
+            last_new_problem=newest.get(name),
+            primary_latency=histograms["primary"].get(name, {}),
+            candidate_latency=histograms["candidate"].get(name, {}),
+            first_minute=first[name],
+        )
+        for name, counts in sorted(verdicts.items())
+    )
+
+
+def _histograms(
+    connection: Connection, where: list[ColumnElement[bool]], side: str
+) -> dict[str, latency.Histogram]:
+    """Per endpoint, one side's latency histograms of the window merged.
+
+    The database joins an endpoint's minute histograms into one text (a row
+    per endpoint, however many minutes), parsed in one go and summed here, as
+    `storage.timeseries` does per bucket.
+    """
+    em = endpoint_minutes
+    column = em.c[f"{side}_latency"]
+    if connection.dialect.name == "postgresql":
+        joined = func.string_agg(column, literal(","))
+    else:
+        joined = func.group_concat(column, literal(","))
+    query = select(em.c.endpoint, joined).where(*where).group_by(em.c.endpoint)
+    return {name: merged_histograms(text) for name, text in connection.execute(query)}
