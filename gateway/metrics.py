@@ -76,6 +76,15 @@ class ProxyMetrics:
     def drop(self, reason: DropReason, count: int = 1) -> None:
         self.dropped.labels(reason).inc(count)
 
+    def total(self, name: str) -> float:
+        """The sum of a counter's samples over all its labels, by its full sample name."""
+        return sum(
+            sample.value
+            for metric in self.registry.collect()
+            for sample in metric.samples
+            if sample.name == name
+        )
+
     def render(self) -> bytes:
         """The metrics in Prometheus' text exposition format."""
         return generate_latest(self.registry)

@@ -62,6 +62,7 @@ class ObservationSink:
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Future[object]] = set()
+        self._sending = False
 
     @property
     def connected(self) -> bool:
@@ -81,14 +82,20 @@ class ObservationSink:
         self.metrics.queued.set(self._queue.qsize())
         return True
 
+    async def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until everything queued is acknowledged or dropped; False on timeout."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                while self._queue.qsize() or self._in_flight or self._sending:
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            return False
+        return True
+
     async def close(self, timeout_s: float = 10.0) -> None:
         """Publish what is queued, within `timeout_s`; count the rest as dropped."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout_s):
-                while self._producer is not None and (self._queue.qsize() or self._in_flight):
-                    await asyncio.sleep(0.01)
-                if self._producer is not None:
-                    await self._producer.flush()
+        if self._producer is not None:
+            await self.flush(timeout_s)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -136,7 +143,11 @@ class ObservationSink:
         while True:
             exchange, queued_at = await self._queue.get()
             self.metrics.queued.set(self._queue.qsize())
-            await self._send(self._producer, exchange, queued_at)
+            self._sending = True
+            try:
+                await self._send(self._producer, exchange, queued_at)
+            finally:
+                self._sending = False
 
     async def _send(self, producer: AIOKafkaProducer, exchange: Exchange, queued_at: float) -> None:
         value = encode(exchange)
