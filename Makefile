@@ -29,6 +29,7 @@ test: services
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+	cd clients/go && go vet ./... && go test ./...
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
