@@ -147,9 +147,13 @@ class Proxy:
         self.metrics.requests.labels(
             "answered" if answer.error is None else answer.error.replace(" ", "_")
         ).inc()
+        response = self._respond(answer)
         if sides:
+            # The client's answer goes out first; building the observation can wait.
+            await response.prepare(request)
+            await response.write_eof()
             self.sink.offer(self._exchange("primary", incoming, answer))
-        return self._respond(answer)
+        return response
 
     async def _read(self, request: web.Request) -> Incoming:
         body = await request.read()

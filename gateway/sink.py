@@ -22,9 +22,11 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 
 from gateway.metrics import ProxyMetrics
 from streams.codec import encode
@@ -39,7 +41,9 @@ class SinkConfig:
 
     `queue_size` bounds memory while Kafka is slow or down; `send_timeout_s`
     bounds how long the background task waits for the producer to take one
-    record (metadata or buffer space), after which the record is dropped.
+    batch (metadata or buffer space), after which its records are dropped.
+    Up to `batch_records` waiting observations are taken at once and appended
+    to one batch per partition.
     """
 
     bootstrap: str
@@ -49,6 +53,7 @@ class SinkConfig:
     max_request_size: int = 1024 * 1024
     request_timeout_ms: int = 5_000
     send_timeout_s: float = 5.0
+    batch_records: int = 64
     retry_backoff_s: float = 1.0
 
 
@@ -63,6 +68,7 @@ class ObservationSink:
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Future[object]] = set()
         self._sending = False
+        self._partitioner = DefaultPartitioner()
 
     @property
     def connected(self) -> bool:
@@ -115,6 +121,7 @@ class ObservationSink:
                 bootstrap_servers=self.config.bootstrap,
                 acks="all",
                 linger_ms=self.config.linger_ms,
+                max_batch_size=256 * 1024,
                 max_request_size=self.config.max_request_size,
                 request_timeout_ms=self.config.request_timeout_ms,
             )
@@ -139,37 +146,73 @@ class ObservationSink:
             return producer
 
     async def _run(self) -> None:
-        self._producer = await self._connect()
+        producer = self._producer = await self._connect()
         while True:
-            exchange, queued_at = await self._queue.get()
+            taken = [await self._queue.get()]
+            # Whatever else is waiting goes in the same batches: one append per
+            # record instead of one `send` (future, partitioner, wake-up) each.
+            while len(taken) < self.config.batch_records and not self._queue.empty():
+                taken.append(self._queue.get_nowait())
             self.metrics.queued.set(self._queue.qsize())
             self._sending = True
             try:
-                await self._send(self._producer, exchange, queued_at)
+                await self._send(producer, taken)
             finally:
                 self._sending = False
 
-    async def _send(self, producer: AIOKafkaProducer, exchange: Exchange, queued_at: float) -> None:
-        value = encode(exchange)
-        if len(value) > self.config.max_request_size:
-            self.metrics.drop("too_large")
+    async def _send(self, producer: AIOKafkaProducer, taken: list[tuple[Exchange, float]]) -> None:
+        topic = self.config.topic
+        try:
+            async with asyncio.timeout(self.config.send_timeout_s):
+                partitions = sorted(await producer.partitions_for(topic))
+        except (KafkaError, TimeoutError) as error:
+            log.debug("%d observations dropped: no metadata for %s: %r", len(taken), topic, error)
+            self.metrics.drop("kafka_error", len(taken))
+            return
+        # The producer's own key partitioner (murmur2, as Kafka's Java client and
+        # franz-go), so both sides of a request share a partition whoever sent them.
+        by_partition: dict[int, list[tuple[bytes, bytes, float]]] = {}
+        for exchange, queued_at in taken:
+            value = encode(exchange)
+            if len(value) > self.config.max_request_size:
+                self.metrics.drop("too_large")
+                continue
+            key = exchange.request_id.encode()
+            partition = self._partitioner(key, partitions, partitions)
+            by_partition.setdefault(partition, []).append((key, value, queued_at))
+        for partition, records in by_partition.items():
+            batch = producer.create_batch()
+            queued: list[float] = []
+            for key, value, queued_at in records:
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    await self._submit(producer, batch, partition, queued)
+                    # A fresh batch takes its first record whatever its size.
+                    batch, queued = producer.create_batch(), []
+                    batch.append(key=key, value=value, timestamp=None)
+                queued.append(queued_at)
+            await self._submit(producer, batch, partition, queued)
+
+    async def _submit(
+        self, producer: AIOKafkaProducer, batch: Any, partition: int, queued: list[float]
+    ) -> None:
+        if not queued:
             return
         try:
             async with asyncio.timeout(self.config.send_timeout_s):
-                future = await producer.send(
-                    self.config.topic, value=value, key=exchange.request_id.encode()
-                )
+                future = await producer.send_batch(batch, self.config.topic, partition=partition)
         except (KafkaError, TimeoutError) as error:
-            log.debug("observation %s dropped: %r", exchange.request_id, error)
-            self.metrics.drop("kafka_error")
+            log.debug("%d observations dropped: %r", len(queued), error)
+            self.metrics.drop("kafka_error", len(queued))
             return
         self._in_flight.add(future)
-        future.add_done_callback(lambda f: self._delivered(f, queued_at))
+        future.add_done_callback(lambda f: self._delivered(f, queued))
 
-    def _delivered(self, future: asyncio.Future[object], queued_at: float) -> None:
+    def _delivered(self, future: asyncio.Future[object], queued: list[float]) -> None:
         self._in_flight.discard(future)
         if future.cancelled() or future.exception() is not None:
-            self.metrics.drop("kafka_error")
+            self.metrics.drop("kafka_error", len(queued))
             return
-        self.metrics.published.inc()
-        self.metrics.publish_latency.observe(time.perf_counter() - queued_at)
+        self.metrics.published.inc(len(queued))
+        now = time.perf_counter()
+        for queued_at in queued:
+            self.metrics.publish_latency.observe(now - queued_at)
