@@ -41,7 +41,7 @@ def _usage(names: list[str]) -> str:
         "Each prints `name: value` lines, ratios against a baseline measured in the same\n"
         "run. Those on Kafka or PostgreSQL start their own (the `services` package).\n"
         "Sizes: BENCH_PAIRS (pipeline, 30000), BENCH_LATENCY_S (pipeline, 20),\n"
-        "BENCH_RESULTS (writer, 20000)."
+        "BENCH_RESULTS (writer, 20000), BENCH_PROXY_RATE / _SECONDS / _ROUNDS (proxy, 500, 10, 3)."
     )
 
 
