@@ -2,7 +2,6 @@ package shadowdiff
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -16,54 +15,13 @@ import (
 // writes for them.
 const vectorsPath = "../../tests/vectors/exchanges.json"
 
-type vectorExchange struct {
-	RequestID       string            `json:"request_id"`
-	Side            Side              `json:"side"`
-	Endpoint        string            `json:"endpoint"`
-	Method          string            `json:"method"`
-	Path            string            `json:"path"`
-	Query           string            `json:"query"`
-	RequestHeaders  map[string]string `json:"request_headers"`
-	RequestBody     string            `json:"request_body_base64"`
-	Status          *int              `json:"status"`
-	ResponseHeaders map[string]string `json:"response_headers"`
-	ResponseBody    string            `json:"response_body_base64"`
-	ContentType     *string           `json:"content_type"`
-	StartedAtMillis int64             `json:"started_at_millis"`
-	LatencyMs       *float64          `json:"latency_ms"`
-	BackendVersion  *string           `json:"backend_version"`
-	Error           *string           `json:"error"`
-	ResponseDigest  *string           `json:"response_digest"`
-}
-
 type vectorFile struct {
 	Fingerprint string `json:"schema_fingerprint_hex"`
 	Vectors     []struct {
-		Name     string         `json:"name"`
-		Exchange vectorExchange `json:"exchange"`
-		Encoded  string         `json:"encoded_hex"`
+		Name     string       `json:"name"`
+		Exchange JSONExchange `json:"exchange"`
+		Encoded  string       `json:"encoded_hex"`
 	} `json:"vectors"`
-}
-
-func (v vectorExchange) exchange(t *testing.T) Exchange {
-	t.Helper()
-	requestBody, err1 := base64.StdEncoding.DecodeString(v.RequestBody)
-	responseBody, err2 := base64.StdEncoding.DecodeString(v.ResponseBody)
-	if err1 != nil || err2 != nil {
-		t.Fatalf("bad base64 in vector: %v %v", err1, err2)
-	}
-	digest := ""
-	if v.ResponseDigest != nil {
-		digest = *v.ResponseDigest
-	}
-	return Exchange{
-		RequestID: v.RequestID, Side: v.Side, Endpoint: v.Endpoint, Method: v.Method,
-		Path: v.Path, Query: v.Query, RequestHeaders: v.RequestHeaders, RequestBody: requestBody,
-		Status: v.Status, ResponseHeaders: v.ResponseHeaders, ResponseBody: responseBody,
-		ContentType: v.ContentType, StartedAt: time.UnixMilli(v.StartedAtMillis).UTC(),
-		LatencyMs: v.LatencyMs, BackendVersion: v.BackendVersion, Error: v.Error,
-		ResponseDigest: digest,
-	}
 }
 
 func loadVectors(t *testing.T) vectorFile {
@@ -103,7 +61,10 @@ func TestHeaderIsMarkerAndFingerprint(t *testing.T) {
 func TestVectorsByteForByte(t *testing.T) {
 	for _, vector := range loadVectors(t).Vectors {
 		t.Run(vector.Name, func(t *testing.T) {
-			exchange := vector.Exchange.exchange(t)
+			exchange, err := vector.Exchange.Exchange()
+			if err != nil {
+				t.Fatal(err)
+			}
 			for run := 0; run < 20; run++ { // Go's map order changes between runs
 				encoded, err := Encode(exchange)
 				if err != nil {

@@ -61,6 +61,9 @@ func NewPublisher(config PublisherConfig, options ...kgo.Opt) (*Publisher, error
 		kgo.MaxBufferedRecords(maxBuffered),
 		kgo.RecordDeliveryTimeout(timeout),
 		kgo.ProducerLinger(5 * time.Millisecond),
+		// franz-go compresses with snappy by default, which the worker's aiokafka
+		// reads only with an optional library installed: send plain batches.
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
 	}
 	client, err := kgo.NewClient(append(base, options...)...)
 	if err != nil {
