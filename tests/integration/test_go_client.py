@@ -22,8 +22,7 @@ from sqlalchemy import Engine, text
 
 import storage
 from streams.exchange import Exchange, Side
-from streams.topics import ensure_topics
-from tests.integration.worker_harness import Worker, publish, wait_for_rows, worker_env
+from tests.integration.worker_harness import Worker, gateway_env, publish, wait_for_rows
 from tests.vectors.make_vectors import as_json
 
 GO_MODULE = Path(__file__).parents[2] / "clients" / "go"
@@ -51,10 +50,7 @@ def go_publisher(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def env(kafka_bootstrap: str, fresh_database: str, topic_prefix: str) -> dict[str, str]:
-    storage.upgrade(fresh_database)
-    env = worker_env(kafka_bootstrap, fresh_database, topic_prefix, GRACE_S)
-    asyncio.run(ensure_topics([kafka_bootstrap], {env["EXCHANGES_TOPIC"]: 4}))
-    return env
+    return gateway_env(kafka_bootstrap, fresh_database, topic_prefix, GRACE_S)
 
 
 @pytest.fixture

@@ -32,10 +32,9 @@ from sqlalchemy import Engine, text
 import storage
 from services import KafkaBroker
 from streams.codec import decode
-from streams.topics import ensure_topics
 from tests.integration.proxy_harness import Backend, ProxyProcess, Reply, get
 from tests.integration.topics import read_topic
-from tests.integration.worker_harness import Worker, rows, wait_for_rows, worker_env
+from tests.integration.worker_harness import Worker, gateway_env, rows, wait_for_rows
 
 GRACE_S = 3.0
 SETTLE_TIMEOUT_S = 120.0
@@ -92,11 +91,7 @@ def comparable(reply: Reply) -> tuple[int, str, list[tuple[str, str]], bytes]:
 
 @pytest.fixture
 def env(kafka_bootstrap: str, fresh_database: str, topic_prefix: str) -> dict[str, str]:
-    storage.upgrade(fresh_database)
-    env = worker_env(kafka_bootstrap, fresh_database, topic_prefix, GRACE_S)
-    # The worker's partition count, before the proxy's first record could create the topic.
-    asyncio.run(ensure_topics([kafka_bootstrap], {env["EXCHANGES_TOPIC"]: 4}))
-    return env
+    return gateway_env(kafka_bootstrap, fresh_database, topic_prefix, GRACE_S)
 
 
 @pytest.fixture

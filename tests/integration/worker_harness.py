@@ -23,9 +23,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+import storage
 from streams.exchange import Exchange
 from streams.publisher import Publisher
 from streams.synthetic import Fate
+from streams.topics import ensure_topics
 
 # A killed worker's partitions move once its consumer-group session expires;
 # Faust's default of 60 s would make every kill test wait a minute for it.
@@ -49,6 +51,20 @@ def worker_env(
         "BROKER_SESSION_TIMEOUT": str(SESSION_TIMEOUT_S),
         "BROKER_HEARTBEAT_INTERVAL": "2",
     }
+
+
+def gateway_env(
+    bootstrap: str, database_url: str, topic_prefix: str, grace_s: float
+) -> dict[str, str]:
+    """`worker_env` on a migrated database, its exchanges topic created with 4 partitions.
+
+    For tests whose records come from a gateway (which could otherwise create the
+    topic with the broker's default partition count before the worker starts).
+    """
+    storage.upgrade(database_url)
+    env = worker_env(bootstrap, database_url, topic_prefix, grace_s)
+    asyncio.run(ensure_topics([bootstrap], {env["EXCHANGES_TOPIC"]: 4}))
+    return env
 
 
 class Worker:
