@@ -40,21 +40,15 @@ import orjson
 from benchmarks._child import Child
 from benchmarks._services import cores
 from services import KafkaBroker
-from services._process import free_port
+from services._process import answers_http, free_port
 
 WRK_SECONDS = 8
 WRK_CONNECTIONS = 32
 
 
 def _answers(port: int, path: str = "/") -> bool | None:
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        connection.request("GET", path)
-        connection.getresponse().read()
-        connection.close()
-        return True
-    except OSError:
-        return None
+    """True once an HTTP server answers on `port`, else None (for `Child.wait_for`)."""
+    return answers_http(port, path) or None
 
 
 def _wrk() -> str:
