@@ -28,7 +28,8 @@ class ProxyMetrics:
         r = self.registry
         self.requests = Counter(
             "shadowdiff_proxy_requests",
-            "Client requests answered, by the primary's outcome",
+            "Client requests, by the primary's outcome: answered, timeout, "
+            "connection_refused, error",
             ["outcome"],
             registry=r,
         )

@@ -88,6 +88,13 @@ def _graphql_request(incoming_body: bytes, query: Mapping[str, str]) -> tuple[st
     return payload["query"], name if isinstance(name, str) else None
 
 
+def _outcome(error: str | None) -> str:
+    """The primary's outcome as a metric label: a closed set, never an error's text."""
+    if error is None:
+        return "answered"
+    return error.replace(" ", "_") if error in ("timeout", "connection refused") else "error"
+
+
 def _media_type(headers: CIMultiDict[str] | None) -> str | None:
     value = headers.get("Content-Type") if headers is not None else None
     return value.split(";", 1)[0].strip().lower() or None if value else None
@@ -144,9 +151,7 @@ class Proxy:
             self._mirrors.add(task)
             task.add_done_callback(self._mirrors.discard)
         answer = await self._call("primary", incoming, self.config.primary_timeout_s)
-        self.metrics.requests.labels(
-            "answered" if answer.error is None else answer.error.replace(" ", "_")
-        ).inc()
+        self.metrics.requests.labels(_outcome(answer.error)).inc()
         response = self._respond(answer)
         if sides:
             # The client's answer goes out first; building the observation can wait.

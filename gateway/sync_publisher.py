@@ -1,7 +1,7 @@
 """A blocking-world publisher for WSGI gateways (and any code without an event loop).
 
     publisher = SyncPublisher("127.0.0.1:9092")      # starts its own thread
-    publisher.publish(exchange)                       # returns at once, never raises
+    publisher.publish(exchange)                       # returns at once; raises only once closed
     publisher.flush(timeout_s=10)                     # True once all were acknowledged
     publisher.close()
 
