@@ -3,7 +3,8 @@
 Open loop: request i is due at start + i / RATE whatever happened to earlier
 ones, and its latency runs from that due time to the end of its response, so
 a stall shows in the latencies instead of silently lowering the rate
-(coordinated omission). Keep-alive connections, at most `CONNECTIONS`. Prints
+(coordinated omission). Keep-alive connections, at most `CONNECTIONS`; the
+first `WARMUP_S` seconds are sent but not counted. Prints
 one JSON object: requests sent, answered 2xx, errors (other statuses and
 failed connections), and latency percentiles in milliseconds.
 """
@@ -18,6 +19,9 @@ import aiohttp
 import orjson
 
 CONNECTIONS = 64
+WARMUP_S = 1.0
+"""Seconds of requests at the same rate sent first and not counted: the
+connections a burst opens (to the target and from it onwards) are set up then."""
 
 
 def percentile(sorted_values: list[float], share: float) -> float:
@@ -33,7 +37,7 @@ async def run(url: str, rate: float, seconds: float) -> dict[str, object]:
     connector = aiohttp.TCPConnector(limit=CONNECTIONS)
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def one(due: float) -> None:
+        async def one(due: float, counted: bool) -> None:
             nonlocal errors
             try:
                 async with session.get(url) as response:
@@ -44,18 +48,20 @@ async def run(url: str, rate: float, seconds: float) -> dict[str, object]:
             except (aiohttp.ClientError, OSError):
                 errors += 1
                 return
-            latencies.append((time.perf_counter() - due) * 1000.0)
+            if counted:
+                latencies.append((time.perf_counter() - due) * 1000.0)
 
         async with session.get(url) as warm:  # one connection and the backend's first answer
             await warm.read()
         start = time.perf_counter() + 0.05
+        warmup = int(rate * WARMUP_S)
         tasks = []
-        for i in range(total):
+        for i in range(warmup + total):
             due = start + i / rate
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(due)))
+            tasks.append(asyncio.create_task(one(due, counted=i >= warmup)))
         await asyncio.gather(*tasks)
     latencies.sort()
     return {

@@ -247,7 +247,9 @@ def main() -> None:
                     proxy_port, "shadowdiff_proxy_observations_dropped_total"
                 )
                 broker.stop()
+                began = cpu_seconds(proxy.pid)
                 down = fixed_rate(proxy_url, rate, seconds)
+                down_cpu = cpu_seconds(proxy.pid) - began
                 dropped = (
                     proxy_metric(proxy_port, "shadowdiff_proxy_observations_dropped_total")
                     - dropped_before
@@ -256,7 +258,11 @@ def main() -> None:
                 print(f"proxy_requests_kafka_down: {int(down['sent'])}")
                 print(f"proxy_p50_ms_kafka_down: {down['p50_ms']:.3f}")
                 print(f"proxy_p99_ms_kafka_down: {down['p99_ms']:.3f}")
-                print(f"proxy_dropped_kafka_down: {dropped:.0f}", flush=True)
+                print(f"proxy_dropped_kafka_down: {dropped:.0f}")
+                print(
+                    f"proxy_cpu_ms_per_request_kafka_down: {down_cpu * 1000 / down['sent']:.3f}",
+                    flush=True,
+                )
         finally:
             broker.close()
 

@@ -156,11 +156,16 @@ class ObservationSink:
             self.metrics.queued.set(self._queue.qsize())
             self._sending = True
             try:
-                await self._send(producer, taken)
+                delivered = await self._send(producer, taken)
             finally:
                 self._sending = False
+            if not delivered:
+                # Kafka is away: asking again at once only spins the producer's
+                # reconnection; meanwhile the queue fills and offers drop cheaply.
+                await asyncio.sleep(self.config.retry_backoff_s)
 
-    async def _send(self, producer: AIOKafkaProducer, taken: list[tuple[Exchange, float]]) -> None:
+    async def _send(self, producer: AIOKafkaProducer, taken: list[tuple[Exchange, float]]) -> bool:
+        """Hand `taken` to the producer; False when Kafka would not take them (dropped)."""
         topic = self.config.topic
         try:
             async with asyncio.timeout(self.config.send_timeout_s):
@@ -168,7 +173,7 @@ class ObservationSink:
         except (KafkaError, TimeoutError) as error:
             log.debug("%d observations dropped: no metadata for %s: %r", len(taken), topic, error)
             self.metrics.drop("kafka_error", len(taken))
-            return
+            return False
         # The producer's own key partitioner (murmur2, as Kafka's Java client and
         # franz-go), so both sides of a request share a partition whoever sent them.
         by_partition: dict[int, list[tuple[bytes, bytes, float]]] = {}
@@ -180,32 +185,35 @@ class ObservationSink:
             key = exchange.request_id.encode()
             partition = self._partitioner(key, partitions, partitions)
             by_partition.setdefault(partition, []).append((key, value, queued_at))
+        delivered = True
         for partition, records in by_partition.items():
             batch = producer.create_batch()
             queued: list[float] = []
             for key, value, queued_at in records:
                 if batch.append(key=key, value=value, timestamp=None) is None:
-                    await self._submit(producer, batch, partition, queued)
+                    delivered &= await self._submit(producer, batch, partition, queued)
                     # A fresh batch takes its first record whatever its size.
                     batch, queued = producer.create_batch(), []
                     batch.append(key=key, value=value, timestamp=None)
                 queued.append(queued_at)
-            await self._submit(producer, batch, partition, queued)
+            delivered &= await self._submit(producer, batch, partition, queued)
+        return delivered
 
     async def _submit(
         self, producer: AIOKafkaProducer, batch: Any, partition: int, queued: list[float]
-    ) -> None:
+    ) -> bool:
         if not queued:
-            return
+            return True
         try:
             async with asyncio.timeout(self.config.send_timeout_s):
                 future = await producer.send_batch(batch, self.config.topic, partition=partition)
         except (KafkaError, TimeoutError) as error:
             log.debug("%d observations dropped: %r", len(queued), error)
             self.metrics.drop("kafka_error", len(queued))
-            return
+            return False
         self._in_flight.add(future)
         future.add_done_callback(lambda f: self._delivered(f, queued))
+        return True
 
     def _delivered(self, future: asyncio.Future[object], queued: list[float]) -> None:
         self._in_flight.discard(future)
