@@ -54,6 +54,7 @@ def _listen(value: str) -> tuple[str, int]:
     "--graphql-path",
     "graphql_paths",
     multiple=True,
+    metavar="PATH",
     default=("/graphql",),
     show_default=True,
     help="paths whose requests are named by their GraphQL operation (repeatable)",
@@ -66,7 +67,11 @@ def _listen(value: str) -> tuple[str, int]:
     "'POST /search' or '*' (repeatable)",
 )
 @click.option(
-    "--primary-timeout", type=click.FloatRange(min=0.001), default=60.0, show_default=True
+    "--primary-timeout",
+    type=click.FloatRange(min=0.001),
+    default=60.0,
+    show_default=True,
+    help="seconds the primary may take; past it the client gets 504",
 )
 @click.option(
     "--mirror-timeout",
@@ -89,8 +94,20 @@ def _listen(value: str) -> tuple[str, int]:
     show_default=True,
     help="observations that may wait for Kafka; past it they are dropped and counted",
 )
-@click.option("--metrics-path", default="/metrics", show_default=True)
-@click.option("--shutdown-timeout", type=click.FloatRange(min=0.0), default=30.0, show_default=True)
+@click.option(
+    "--metrics-path",
+    default="/metrics",
+    show_default=True,
+    metavar="PATH",
+    help="where Prometheus metrics are served (not proxied)",
+)
+@click.option(
+    "--shutdown-timeout",
+    type=click.FloatRange(min=0.0),
+    default=30.0,
+    show_default=True,
+    help="seconds, on SIGTERM, for requests in flight and queued observations",
+)
 @bootstrap_option
 @click.option("--topic", metavar="TOPIC", help="topic to publish to [EXCHANGES_TOPIC]")
 def command(
