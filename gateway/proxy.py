@@ -168,6 +168,9 @@ class Proxy:
         if request.remote:
             prior = headers.get("X-Forwarded-For")
             headers["X-Forwarded-For"] = f"{prior}, {request.remote}" if prior else request.remote
+        # Each backend sees its own Host; the one the client asked for travels here.
+        headers.setdefault("X-Forwarded-Host", request.host)
+        headers.setdefault("X-Forwarded-Proto", request.scheme)
         method = request.method
         endpoint = ""
         side_effect = method in SIDE_EFFECT_METHODS
