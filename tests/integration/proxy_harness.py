@@ -1,4 +1,4 @@
-"""Helpers for tests that put `shadowdiff proxy` between a client and tiny backends.
+"""What tests that put `shadowdiff proxy` between a client and tiny backends need.
 
 - `Backend`: an aiohttp application on a loopback port, served from a thread of
   its own, that can be stopped (connections refused) and held (requests hang).

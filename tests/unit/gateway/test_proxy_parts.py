@@ -1,4 +1,4 @@
-"""The proxy's pure helpers: GraphQL requests read, media types, metric outcomes."""
+"""The proxy's pure functions: GraphQL requests read, media types, metric outcomes."""
 
 from __future__ import annotations
 
