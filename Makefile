@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test services lint bench
+.PHONY: demo test services lint bench stack
 
 $(STAMP): pyproject.toml setup.py comparator/walk.py
 	python3 -m venv $(VENV)
@@ -30,11 +30,16 @@ test: services
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+	cd clients/go && go vet ./... && go test ./...
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# The whole story: a monolith, its Go rewrite, the proxy, traffic, the report.
+stack: services
+	$(BIN)/python -m examples.stack
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks all

@@ -7,6 +7,7 @@ fixtures and a command line, never from inside an event loop's hot path.
 from __future__ import annotations
 
 import fcntl
+import http.client
 import os
 import shutil
 import socket
@@ -59,6 +60,20 @@ def free_port() -> int:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def answers_http(port: int, path: str = "/") -> bool:
+    """True when an HTTP server on `HOST:port` answers a GET of `path` (any status)."""
+    try:
+        connection = http.client.HTTPConnection(HOST, port, timeout=2)
+        try:
+            connection.request("GET", path)
+            connection.getresponse().read()
+        finally:
+            connection.close()
+    except OSError:
+        return False
+    return True
 
 
 def tail(path: Path, lines: int = 40) -> str:

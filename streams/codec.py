@@ -27,6 +27,12 @@ length prefix larger than the record itself), and a response body past
 `max_body_bytes` is not kept: the `Exchange` carries its SHA-256 in
 `response_digest` and an empty body, so the join holds a few bytes for it and
 the comparator judges it by digest (`too_large` when the digests differ).
+
+A publisher that will not carry a large body at all (the proxy, past its own
+limit) sends it empty with its hex SHA-256 in the reserved response header
+`DIGEST_HEADER`; `encode` writes that header for an `Exchange` whose
+`response_digest` is set, and decoding turns it back into `response_digest`
+(the header itself is dropped), so the worker judges it as if it had cut the body.
 """
 
 from __future__ import annotations
@@ -84,6 +90,9 @@ FINGERPRINT: Final[bytes] = fingerprint_of(SCHEMA_JSON)
 
 SINGLE_OBJECT_MARKER: Final = b"\xc3\x01"
 _SINGLE_OBJECT_HEADER: Final = SINGLE_OBJECT_MARKER + FINGERPRINT
+DIGEST_HEADER: Final = "shadowdiff-response-sha256"
+"""Reserved response header: the hex SHA-256 of a response body published empty."""
+
 _CONFLUENT_MAGIC: Final = 0
 _CONFLUENT_HEADER = struct.Struct(">bI")
 
@@ -115,7 +124,13 @@ class EncodeError(ValueError):
 
 
 def to_record(exchange: Exchange) -> dict[str, Any]:
-    """The Avro datum for `exchange` (shares the header mappings, copies nothing)."""
+    """The Avro datum for `exchange` (shares the header mappings, copies nothing).
+
+    A `response_digest` travels as the `DIGEST_HEADER` response header.
+    """
+    response_headers = exchange.response_headers
+    if exchange.response_digest is not None and not exchange.response_body:
+        response_headers = {**response_headers, DIGEST_HEADER: exchange.response_digest}
     return {
         "request_id": exchange.request_id,
         "side": exchange.side,
@@ -126,7 +141,7 @@ def to_record(exchange: Exchange) -> dict[str, Any]:
         "request_headers": exchange.request_headers,
         "request_body": exchange.request_body,
         "status": exchange.status,
-        "response_headers": exchange.response_headers,
+        "response_headers": response_headers,
         "response_body": exchange.response_body,
         "content_type": exchange.content_type,
         "started_at": exchange.started_at,
@@ -164,6 +179,13 @@ def from_record(record: dict[str, Any], *, max_body_bytes: int | None = None) ->
         started_at = started_at.replace(tzinfo=UTC)
     elif started_at.utcoffset():
         started_at = started_at.astimezone(UTC)
+    response_headers = _lower_keys(record["response_headers"])
+    digest = None
+    if DIGEST_HEADER in response_headers:
+        response_headers = dict(response_headers)
+        digest = response_headers.pop(DIGEST_HEADER)
+        if record["response_body"]:
+            digest = None  # the body itself is here; the header adds nothing
     return Exchange(
         request_id=request_id,
         side=side,
@@ -175,12 +197,13 @@ def from_record(record: dict[str, Any], *, max_body_bytes: int | None = None) ->
         query=record["query"],
         request_headers=_lower_keys(record["request_headers"]),
         request_body=record["request_body"],
-        response_headers=_lower_keys(record["response_headers"]),
+        response_headers=response_headers,
         response_body=record["response_body"],
         content_type=record["content_type"],
         latency_ms=record["latency_ms"],
         backend_version=record["backend_version"],
         error=record["error"],
+        response_digest=digest,
     ).within(max_body_bytes)
 
 

@@ -26,10 +26,12 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import Engine, text
 
+import storage
 from storage.models import LIVE_RUN
 from streams.exchange import Exchange
 from streams.publisher import Publisher
 from streams.synthetic import Fate
+from streams.topics import ensure_topics
 from tests import rollup_recount
 
 # A killed worker's partitions move once its consumer-group session expires;
@@ -57,6 +59,20 @@ def worker_env(
         # Workers of parallel tests share the host: none serves metrics unless asked.
         "METRICS_PORT": "0",
     }
+
+
+def gateway_env(
+    bootstrap: str, database_url: str, topic_prefix: str, grace_s: float
+) -> dict[str, str]:
+    """`worker_env` on a migrated database, its exchanges topic created with 4 partitions.
+
+    For tests whose records come from a gateway (which could otherwise create the
+    topic with the broker's default partition count before the worker starts).
+    """
+    storage.upgrade(database_url)
+    env = worker_env(bootstrap, database_url, topic_prefix, grace_s)
+    asyncio.run(ensure_topics([bootstrap], {env["EXCHANGES_TOPIC"]: 4}))
+    return env
 
 
 class Worker:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import struct
 from datetime import UTC, datetime, timedelta
@@ -267,3 +268,26 @@ def test_encode_rejects_values_outside_the_schema() -> None:
         encode(_exchange(status="200"))
     with pytest.raises(ValueError, match="schema_id"):
         encode(_exchange(), framing="confluent")
+
+
+# --- a body published by digest alone ------------------------------------------------------------
+
+
+def test_a_response_digest_travels_as_the_reserved_header() -> None:
+    big = _exchange(response_body=b"x" * 1000).within(100)
+    assert big.response_digest is not None and not big.response_body
+    data = encode(big)
+    record = codec.schemaless_reader(io.BytesIO(data[10:]), codec.PARSED_SCHEMA, None)
+    assert isinstance(record, dict)
+    assert record["response_headers"][codec.DIGEST_HEADER] == big.response_digest
+    back = decode(data)
+    assert back == big  # digest restored, the header gone
+    assert codec.DIGEST_HEADER not in back.response_headers
+
+
+def test_a_digest_header_beside_a_body_is_dropped_and_the_body_kept() -> None:
+    odd = _exchange(response_headers={codec.DIGEST_HEADER: "ab" * 32})
+    back = decode(encode(odd))
+    assert back.response_digest is None
+    assert back.response_body == odd.response_body
+    assert dict(back.response_headers) == {}

@@ -1,0 +1,3 @@
+module example/rewrite
+
+go 1.24
