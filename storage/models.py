@@ -239,6 +239,8 @@ endpoint_minutes = Table(
     Column("primary_latency", Text, nullable=False, server_default="{}"),
     Column("candidate_latency", Text, nullable=False, server_default="{}"),
     PrimaryKeyConstraint("run_id", "endpoint", "minute", name="pk_endpoint_minutes"),
+    # Every endpoint's minutes of a window (the key serves one endpoint's).
+    Index("ix_endpoint_minutes_minute", "run_id", "minute"),
 )
 """Per run, endpoint and minute of event time: what every report reads."""
 
@@ -250,7 +252,9 @@ signature_minutes = Table(
     Column("signature", Text, nullable=False),
     Column("minute", UTCDateTime, nullable=False),
     Column("count", Integer, nullable=False),
-    PrimaryKeyConstraint("run_id", "endpoint", "signature", "minute", name="pk_signature_minutes"),
+    # Time before signature: a window of one endpoint is one range of the key.
+    PrimaryKeyConstraint("run_id", "endpoint", "minute", "signature", name="pk_signature_minutes"),
+    Index("ix_signature_minutes_minute", "run_id", "minute"),
 )
 """Per run, endpoint, signature and minute: how many requests had the problem."""
 
@@ -262,7 +266,8 @@ signature_hours = Table(
     Column("signature", Text, nullable=False),
     Column("hour", UTCDateTime, nullable=False),
     Column("count", Integer, nullable=False),
-    PrimaryKeyConstraint("run_id", "endpoint", "signature", "hour", name="pk_signature_hours"),
+    PrimaryKeyConstraint("run_id", "endpoint", "hour", "signature", name="pk_signature_hours"),
+    Index("ix_signature_hours_hour", "run_id", "hour"),
 )
 """The same counts per hour: a window's whole hours read here, only its edges by
 the minute, so listing a day's problems reads the same few rows at any volume."""

@@ -167,6 +167,7 @@ def _create_tables(postgres: bool) -> None:
         sa.Column("candidate_latency", sa.Text(), nullable=False, server_default="{}"),
         sa.PrimaryKeyConstraint("run_id", "endpoint", "minute", name="pk_endpoint_minutes"),
     )
+    op.create_index("ix_endpoint_minutes_minute", "endpoint_minutes", ["run_id", "minute"])
     op.create_table(
         "signature_minutes",
         sa.Column("run_id", sa.Text(), nullable=False),
@@ -175,9 +176,10 @@ def _create_tables(postgres: bool) -> None:
         sa.Column("minute", _timestamp(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "run_id", "endpoint", "signature", "minute", name="pk_signature_minutes"
+            "run_id", "endpoint", "minute", "signature", name="pk_signature_minutes"
         ),
     )
+    op.create_index("ix_signature_minutes_minute", "signature_minutes", ["run_id", "minute"])
     op.create_table(
         "signature_hours",
         sa.Column("run_id", sa.Text(), nullable=False),
@@ -186,9 +188,10 @@ def _create_tables(postgres: bool) -> None:
         sa.Column("hour", _timestamp(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "run_id", "endpoint", "signature", "hour", name="pk_signature_hours"
+            "run_id", "endpoint", "hour", "signature", name="pk_signature_hours"
         ),
     )
+    op.create_index("ix_signature_hours_hour", "signature_hours", ["run_id", "hour"])
     op.create_table(
         "pruned",
         sa.Column("data", sa.Text(), primary_key=True),
