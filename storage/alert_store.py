@@ -125,9 +125,12 @@ def save_alerts(
     ids = [alert.id for alert in found]
     changed = []
     with guard(engine), engine.begin() as connection:
-        stored = dict(
-            connection.execute(select(a.c.id, a.c.state).where(a.c.id.in_(ids))).tuples().all()
-        )
+        stored = {
+            alert_id: state
+            for alert_id, state in connection.execute(
+                select(a.c.id, a.c.state).where(a.c.id.in_(ids))
+            )
+        }
         for alert in found:
             if alert.id not in stored:
                 connection.execute(
