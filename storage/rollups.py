@@ -109,7 +109,7 @@ def deltas(results: Iterable[Result]) -> tuple[list[EndpointMinute], list[Signat
 
 
 def add(connection: Connection, run_id: str, new: list[Result]) -> None:
-    """Add the newly stored `new` results of `run_id` to both rollups.
+    """Add the newly stored `new` results of `run_id` to the rollups.
 
     On PostgreSQL the writer sends `postgres_statements` itself, in one
     pipeline with its other statements; this runs them one by one.
