@@ -14,13 +14,17 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
+from typing import TypeVar
 
 from services import chromium, kafka_runtime, postgres, promtool, registry_runtime
 from services._process import ServiceError
 from services.kafka import KafkaBroker
 from services.postgres import PostgresServer
 from services.registry import SchemaRegistry
+
+T = TypeVar("T")
 
 
 def _install(args: argparse.Namespace) -> int:
@@ -30,24 +34,24 @@ def _install(args: argparse.Namespace) -> int:
     jars = len(list(lib.glob("*.jar")))
     state = "already cached" if had_jars else "downloaded"
     print(f"kafka {args.kafka_version}: {jars} jars {state} in {lib}")
-    had_pg = postgres.find_bin_dir()
-    bin_dir = postgres.ensure_installed()
-    state = "already installed" if had_pg else "installed from Debian packages"
-    print(f"postgresql {bin_dir.parent.name}: {state} ({bin_dir})")
-    had_promtool = promtool.find()
-    found = promtool.ensure_installed()
-    state = "already installed" if had_promtool else "installed from Debian packages"
-    print(f"promtool: {state} ({found})")
-    had_chromium = chromium.find()
-    browser = chromium.ensure_installed()
-    state = "already installed" if had_chromium else "installed from Debian packages"
-    print(f"chromium: {state} ({browser.browser}, {browser.driver})")
+    _from_debian("postgresql", postgres.find_bin_dir, postgres.ensure_installed)
+    _from_debian("promtool", promtool.find, promtool.ensure_installed)
+    _from_debian("chromium", chromium.find, chromium.ensure_installed)
     had_registry = registry_runtime.is_installed()
     runner = registry_runtime.ensure_runner()
     state = "already built" if had_registry else "built from Maven Central"
     print(f"apicurio registry {registry_runtime.REGISTRY_VERSION}: {state} ({runner})")
     print(f"done in {time.monotonic() - began:.1f}s")
     return 0
+
+
+def _from_debian(name: str, find: Callable[[], object], ensure: Callable[[], T]) -> T:
+    """Install `name` from Debian's packages where `find` finds nothing; say which it was."""
+    had = find()
+    found = ensure()
+    state = "already installed" if had else "installed from Debian packages"
+    print(f"{name}: {state} ({found})")
+    return found
 
 
 def _up(args: argparse.Namespace) -> int:
