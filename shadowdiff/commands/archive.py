@@ -55,7 +55,7 @@ async def _run(config: ArchiverConfig) -> ArchiveCounters:
     type=click.Choice(["deflate", "zstandard", "null"]),
     default="deflate",
     show_default=True,
-    help="Avro block compression (zstandard needs the zstandard package).",
+    help="Avro block compression of the files.",
 )
 @click.option(
     "--close-after",
