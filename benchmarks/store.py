@@ -16,9 +16,13 @@ pass spread over the same 30 days. After each load, warm, the median of 5 of:
   the busiest endpoint, and of all 50;
 - noise: `storage.noise_sample.difference_sample` of the busiest over 24 h.
 
-Prints `store_Q_1m_ms`, `store_Q_10m_ms` and `store_Q_growth` (10 M over 1 M)
-for each query Q, then `writer_vs_copy` as `benchmarks.writer` measures it
-(with the rollups the writer now keeps). Loading 10 M takes a few minutes.
+After each load the live run's latency is compacted into 5-minute spans, as
+the worker's leader keeps it (`storage.compaction`), timed as
+`store_compact_1m_s` / `store_compact_10m_s` (the second recompacts every span,
+each having grown). Prints `store_Q_1m_ms`, `store_Q_10m_ms` and
+`store_Q_growth` (10 M over 1 M) for each query Q, then `writer_vs_copy` as
+`benchmarks.writer` measures it (with the rollups the writer now keeps).
+Loading 10 M takes a few minutes.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import storage
 from benchmarks import writer as writer_benchmark
 from benchmarks._services import cores, fresh_database, running
 from comparator.model import Comparison, Difference, Kind, Result, Verdict
+from storage import compaction
 from storage.noise_sample import difference_sample
 from storage.readiness import readiness_traffic
 from storage.signature_report import signature_report
@@ -132,6 +137,17 @@ def load(url: str, count: int, *, seed: int, end: datetime) -> tuple[float, str]
         engine.dispose()
 
 
+def compact(url: str) -> float:
+    """Compact the live run's latency into spans, as the worker leader does; seconds taken."""
+    engine = storage.connect(url)
+    try:
+        began = time.perf_counter()
+        compaction.compact(engine)
+        return time.perf_counter() - began
+    finally:
+        engine.dispose()
+
+
 def _median_ms(query: Callable[[], object]) -> float:
     query()  # warm
     times = []
@@ -186,11 +202,13 @@ def main() -> None:
         with fresh_database(services.postgres_url) as url:
             rate, example = load(url, small, seed=1, end=end)
             print(f"store_load_rows_per_s: {rate:.0f}", flush=True)
+            print(f"store_compact_1m_s: {compact(url):.1f}", flush=True)
             at_small = measure(url, end, example)
             for name, ms in at_small.items():
                 print(f"store_{name}_1m_ms: {ms:.1f}", flush=True)
             rate, _ = load(url, large - small, seed=2, end=end)
             print(f"store_load_rows_per_s_second_pass: {rate:.0f}", flush=True)
+            print(f"store_compact_10m_s: {compact(url):.1f}", flush=True)
             at_large = measure(url, end, example)
             for name, ms in at_large.items():
                 print(f"store_{name}_10m_ms: {ms:.1f}", flush=True)

@@ -16,7 +16,9 @@ objects joined by commas until the database folds them (`storage.rollups`).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import accumulate, zip_longest
 
 import orjson
 
@@ -105,3 +107,42 @@ def decode(text: str | None) -> Histogram:
             index = int(key)
             total[index] = total.get(index, 0) + int(count)
     return total
+
+
+# -- dense form: what compacted spans store, merged in C loops ---------------
+
+Dense = list[int]
+"""A histogram as `[first, c0, c1, ...]`: the count of bucket `first + i` at
+`1 + i`; `[]` when empty. Adding many of them is a few C-level passes
+(`merge_dense`) where the bucket -> count form costs a Python step per bucket,
+which is what a long series of a busy endpoint would otherwise pay."""
+
+
+def to_dense(histogram: Mapping[int, int]) -> Dense:
+    """The dense form of a bucket -> count histogram."""
+    if not histogram:
+        return []
+    first, last = min(histogram), max(histogram)
+    return [first, *(histogram.get(i, 0) for i in range(first, last + 1))]
+
+
+def merge_dense(histograms: Sequence[Dense]) -> Dense:
+    """The sum of several dense histograms."""
+    present = [h for h in histograms if h]
+    if len(present) <= 1:
+        return list(present[0]) if present else []
+    first = min(h[0] for h in present)
+    aligned = [[0] * (h[0] - first) + h[1:] for h in present]
+    return [first, *map(sum, zip_longest(*aligned, fillvalue=0))]
+
+
+def dense_quantiles(histogram: Dense, qs: Sequence[float]) -> list[float | None]:
+    """`quantiles` of a dense histogram (ascending `qs`), by the same nearest rank."""
+    if not histogram:
+        return [None] * len(qs)
+    cumulative = list(accumulate(histogram[1:]))
+    n = cumulative[-1]
+    if n == 0:
+        return [None] * len(qs)
+    first = histogram[0]
+    return [middle_ms(first + bisect_left(cumulative, max(1, math.ceil(q * n)))) for q in qs]

@@ -272,6 +272,26 @@ signature_hours = Table(
 """The same counts per hour: a window's whole hours read here, only its edges by
 the minute, so listing a day's problems reads the same few rows at any volume."""
 
+latency_spans = Table(
+    "latency_spans",
+    metadata,
+    Column("run_id", Text, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    # The span's number: its start in seconds since the epoch, divided by 300.
+    Column("span", BigInteger, nullable=False),
+    # The sum of the span's minute totals its histograms were made from.
+    Column("total", Integer, nullable=False),
+    # Dense histograms (`storage.latency.Dense`) as JSON arrays.
+    Column("primary_latency", Text, nullable=False),
+    Column("candidate_latency", Text, nullable=False),
+    PrimaryKeyConstraint("run_id", "endpoint", "span", name="pk_latency_spans"),
+    Index("ix_latency_spans_span", "run_id", "span"),
+)
+"""Each endpoint's latency per 5 minutes, compacted from `endpoint_minutes` off the
+write path (`storage.compaction`). A span is used only while its minutes still
+add up to `total`; a late record or a window's ragged edge sends the reader back
+to the minutes, so it is a cache that can be stale but never wrong."""
+
 PrunedData = Literal["raw", "rollups"]
 """What retention removes: raw rows (comparisons, differences) or the minute rollups."""
 
@@ -336,6 +356,7 @@ RUN_SCOPED_TABLES: tuple[Table, ...] = (
     endpoint_minutes,
     signature_minutes,
     signature_hours,
+    latency_spans,
     alerts,
     run_checkpoints,
 )

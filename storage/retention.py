@@ -16,12 +16,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Connection, Engine, delete, func, select
 
 from storage import partitions
+from storage.compaction import span_of
 from storage.engine import guard
 from storage.models import (
     PrunedData,
     comparisons,
     differences,
     endpoint_minutes,
+    latency_spans,
     pruned,
     signature_hours,
     signature_minutes,
@@ -72,12 +74,13 @@ def prune(
             if not dry_run:
                 _record(connection, "raw", raw_before)
         if rollups_before is not None:
-            for table, at in (
-                (endpoint_minutes, endpoint_minutes.c.minute),
-                (signature_minutes, signature_minutes.c.minute),
-                (signature_hours, signature_hours.c.hour),
+            # Cuts fall on day starts, so no compacted span straddles one.
+            for table, old in (
+                (endpoint_minutes, endpoint_minutes.c.minute < rollups_before),
+                (signature_minutes, signature_minutes.c.minute < rollups_before),
+                (signature_hours, signature_hours.c.hour < rollups_before),
+                (latency_spans, latency_spans.c.span < span_of(rollups_before)),
             ):
-                old = at < rollups_before
                 if dry_run:
                     count = select(func.count()).select_from(table).where(old)
                     rollup_rows += connection.execute(count).scalar_one()

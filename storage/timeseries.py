@@ -3,22 +3,25 @@
 Buckets are `step` long and aligned to the Unix epoch (UTC), so a 5-minute
 bucket always starts at :00, :05, ...; every bucket in the window is present,
 a quiet one with zeros, and one whose time retention removed is marked
-`pruned` rather than reported as quiet. Latency percentiles come from the
-merged histograms of the bucket's minutes (`storage.latency`).
+`pruned` rather than reported as quiet. Counts are summed from the minute
+rollups; latency percentiles come from the bucket's merged histograms
+(`storage.latency`): for steps of whole 5-minute spans, from the compacted
+spans still true to their minutes (`storage.compaction`), else from the minutes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, TextClause, bindparam, text
+from sqlalchemy import Connection, Engine, TextClause, bindparam, select, text
 
-from storage import latency
+from storage import compaction, latency
 from storage.engine import guard
-from storage.models import LIVE_RUN, UTCDateTime
+from storage.models import LIVE_RUN, UTCDateTime, latency_spans
 from storage.queries import pruned_before, whole_minutes
 
 STEPS: dict[str, timedelta] = {
@@ -44,8 +47,8 @@ class Latency:
     p95: float | None
 
     @classmethod
-    def of(cls, histogram: latency.Histogram) -> Latency:
-        p50, p95 = latency.quantiles(histogram, (0.50, 0.95))
+    def of(cls, histogram: latency.Dense) -> Latency:
+        p50, p95 = latency.dense_quantiles(histogram, (0.50, 0.95))
         return cls(p50, p95)
 
     def to_json(self) -> dict[str, float | None]:
@@ -127,15 +130,27 @@ class _Tally:
     mismatches: int = 0
     orphans: int = 0
     errors: int = 0
-    primary: latency.Histogram = field(default_factory=dict)
-    candidate: latency.Histogram = field(default_factory=dict)
+    primary: list[latency.Dense] = field(default_factory=list)
+    candidate: list[latency.Dense] = field(default_factory=list)
+
+    def add(self, counts: Sequence[int], primary: latency.Dense, candidate: latency.Dense) -> None:
+        total, mismatches, errors, orphans = counts
+        self.total += int(total)
+        self.mismatches += int(mismatches)
+        self.errors += int(errors)
+        self.orphans += int(orphans)
+        self.primary.append(primary)
+        self.candidate.append(candidate)
 
 
-def _bucket_number(dialect: str) -> str:
-    """SQL for the epoch-aligned bucket a rollup minute falls in (`:step` seconds long)."""
-    if dialect == "postgresql":
-        return "floor(extract(epoch FROM m.minute) / :step)::bigint"
-    return "CAST(strftime('%s', m.minute) AS INTEGER) / :step"
+_COUNTS = """
+SELECT m.endpoint, {bucket} AS b, sum(m.total), sum(m.n_mismatch),
+    sum(m.n_error_primary + m.n_error_candidate + m.n_error_both),
+    sum(m.n_missing_primary + m.n_missing_candidate){histograms}
+FROM endpoint_minutes AS m WHERE {where} GROUP BY m.endpoint, b
+"""
+"""A row per endpoint and `:step`-second bucket: its counts (and, for steps under
+a span, its minutes' histograms as text)."""
 
 
 def _joined(dialect: str, column: str) -> str:
@@ -143,15 +158,6 @@ def _joined(dialect: str, column: str) -> str:
     if dialect == "postgresql":
         return f"string_agg(m.{column}, ',')"
     return f"group_concat(m.{column}, ',')"
-
-
-_BUCKETS = """
-SELECT m.endpoint, {bucket} AS b, sum(m.total), sum(m.n_mismatch),
-    sum(m.n_error_primary + m.n_error_candidate + m.n_error_both),
-    sum(m.n_missing_primary + m.n_missing_candidate), {primary}, {candidate}
-FROM endpoint_minutes AS m WHERE {where} GROUP BY m.endpoint, b
-"""
-"""A row per endpoint and bucket: its counts, and its minutes' histograms as text."""
 
 
 def timeseries(
@@ -183,37 +189,16 @@ def timeseries(
             f"{count} buckets of {step} is too many (at most {MAX_BUCKETS}): "
             "use a larger step or a shorter window"
         )
-    dialect = engine.dialect.name
     where = "m.run_id = :run AND m.minute >= :since AND m.minute < :until"
-    params: dict[str, object] = {
-        "run": run_id,
-        "since": since,
-        "until": until,
-        "step": int(size.total_seconds()),
-    }
+    params: dict[str, object] = {"run": run_id, "since": since, "until": until}
     if endpoint is not None:
         where += " AND m.endpoint = :endpoint"
         params["endpoint"] = endpoint
-    query = _typed(
-        _BUCKETS.format(
-            bucket=_bucket_number(dialect),
-            where=where,
-            primary=_joined(dialect, "primary_latency"),
-            candidate=_joined(dialect, "candidate_latency"),
-        )
-    )
-    tallies: dict[str, dict[int, _Tally]] = {}
     with guard(engine), engine.connect() as connection:
-        for row in connection.execute(query, params):
-            name, number, total, mismatches, errors, orphans, primary, candidate = row
-            tallies.setdefault(name, {})[int(number)] = _Tally(
-                int(total),
-                int(mismatches),
-                int(orphans),
-                int(errors),
-                merged_histograms(primary),
-                merged_histograms(candidate),
-            )
+        if size % compaction.SPAN:
+            tallies = _minute_tallies(connection, where, params, size)
+        else:
+            tallies = _span_tallies(connection, where, params, size)
         gone = pruned_before(connection).get("rollups")
     base = (first - _EPOCH) // size
     series = tuple(
@@ -226,6 +211,75 @@ def timeseries(
         for name, per_endpoint in sorted(tallies.items())
     )
     return TimeSeries(run_id, step, since, until, series)
+
+
+def _minute_tallies(
+    connection: Connection, where: str, params: dict[str, object], size: timedelta
+) -> dict[str, dict[int, _Tally]]:
+    """Buckets shorter than a span: counts and histograms straight from the minutes."""
+    dialect = connection.dialect.name
+    histograms = f", {_joined(dialect, 'primary_latency')}, {_joined(dialect, 'candidate_latency')}"
+    query = _typed(
+        _COUNTS.format(bucket=compaction.epoch_bucket(dialect), where=where, histograms=histograms)
+    )
+    tallies: dict[str, dict[int, _Tally]] = {}
+    step = {"step": int(size.total_seconds())}
+    for name, number, *counts, primary, candidate in connection.execute(query, params | step):
+        tallies.setdefault(name, {})[int(number)] = tally = _Tally()
+        tally.add(
+            counts,
+            latency.to_dense(merged_histograms(primary)),
+            latency.to_dense(merged_histograms(candidate)),
+        )
+    return tallies
+
+
+def _span_tallies(
+    connection: Connection, where: str, params: dict[str, object], size: timedelta
+) -> dict[str, dict[int, _Tally]]:
+    """Buckets of whole spans: counts from the minutes; latency from the compacted
+    spans whose minutes still add up (`storage.compaction`), the others' from their minutes."""
+    query = _typed(
+        _COUNTS.format(
+            bucket=compaction.epoch_bucket(connection.dialect.name), where=where, histograms=""
+        )
+    )
+    counts: dict[compaction.SpanKey, Sequence[int]] = {
+        (name, int(span)): numbers
+        for name, span, *numbers in connection.execute(
+            query, params | {"step": compaction.SPAN_SECONDS}
+        )
+    }
+    run_id, since, until = params["run"], params["since"], params["until"]
+    assert isinstance(run_id, str) and isinstance(since, datetime) and isinstance(until, datetime)
+    ls = latency_spans
+    spans = select(
+        ls.c.endpoint, ls.c.span, ls.c.total, ls.c.primary_latency, ls.c.candidate_latency
+    ).where(
+        ls.c.run_id == run_id,
+        ls.c.span >= compaction.span_of(since),
+        ls.c.span <= compaction.span_of(until - timedelta(microseconds=1)),
+    )
+    if "endpoint" in params:
+        spans = spans.where(ls.c.endpoint == params["endpoint"])
+    dense: dict[compaction.SpanKey, tuple[latency.Dense, latency.Dense]] = {}
+    for name, span, total, primary, candidate in connection.execute(spans):
+        found = counts.get((name, span))
+        if found is not None and found[0] == total:
+            dense[name, span] = (orjson.loads(primary), orjson.loads(candidate))
+    stale = set(counts).difference(dense)
+    _, merged = compaction.read_minutes(connection, run_id, stale, since=since, until=until)
+    for key, (primary_histogram, candidate_histogram) in merged.items():
+        dense[key] = (latency.to_dense(primary_histogram), latency.to_dense(candidate_histogram))
+    per_bucket = size // compaction.SPAN
+    tallies: dict[str, dict[int, _Tally]] = {}
+    for (name, span), numbers in counts.items():
+        per_endpoint = tallies.setdefault(name, {})
+        tally = per_endpoint.get(span // per_bucket)
+        if tally is None:
+            tally = per_endpoint[span // per_bucket] = _Tally()
+        tally.add(numbers, *dense[name, span])
+    return tallies
 
 
 def merged_histograms(joined: str) -> latency.Histogram:
@@ -255,7 +309,7 @@ def _bucket(start: datetime, tally: _Tally | None, gone: datetime | None) -> Buc
         tally.mismatches,
         tally.orphans,
         tally.errors,
-        Latency.of(tally.primary),
-        Latency.of(tally.candidate),
+        Latency.of(latency.merge_dense(tally.primary)),
+        Latency.of(latency.merge_dense(tally.candidate)),
         pruned,
     )

@@ -35,7 +35,7 @@ import storage
 from alerting import Webhook
 from analysis import RuleBook
 from comparator import Result, RuleSet
-from storage import retention
+from storage import compaction, retention
 from streams import alert_judge, codec, metrics_http, registry
 from streams.acks import AckLedger
 from streams.deadletter import DeadLetters
@@ -83,6 +83,9 @@ class WorkerConfig:
     retention: tuple[timedelta | None, timedelta | None] = (None, None)
     """Ages past which the leader prunes raw rows and rollups, hourly; None: never."""
     retention_interval_s: float = 3600.0
+    compaction_interval_s: float = 60.0
+    """How often the leader compacts the last day's latency into spans
+    (`storage.compaction`); the whole history the first time; 0: never."""
     alert_rules: RuleBook = field(default_factory=RuleBook)
     alert_interval_s: float = 30.0
     """How often the leader judges the rollups for alerts (`streams.alert_judge`); 0: never."""
@@ -229,6 +232,21 @@ def build_app(config: WorkerConfig) -> faust.App:
 
     if config.alert_interval_s > 0:
         alert_judge.install(app, config, engine)
+
+    if config.compaction_interval_s > 0:
+        compacted_history = False
+
+        @app.timer(interval=config.compaction_interval_s, on_leader=True)  # type: ignore[untyped-decorator]
+        async def compact() -> None:
+            """Keep long time series fast; a span left stale is read from its minutes meanwhile."""
+            nonlocal compacted_history
+            since = datetime.now(UTC) - compaction.LOOKBACK if compacted_history else None
+            try:
+                await asyncio.to_thread(compaction.compact, engine, config.run_id, since=since)
+            except storage.StorageError as error:
+                log.warning("compaction skipped this time: %s", error)
+                return
+            compacted_history = True
 
     if config.retention != (None, None):
 

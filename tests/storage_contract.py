@@ -8,6 +8,7 @@ behaviour.
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -22,7 +23,7 @@ from alembic.runtime.migration import MigrationContext
 
 import storage
 from comparator.model import Comparison, Difference, Kind, Result, Verdict
-from storage import latency, models, retention, rollups
+from storage import compaction, latency, models, retention, rollups
 from storage.models import metadata
 from storage.partitions import is_partition
 from storage.redaction import MARKER_PREFIX, Redactor
@@ -614,6 +615,63 @@ class StoreContract:
         assert set(bucket["latency_ms"]["primary"]) == {"p50", "p95"}
         with pytest.raises(ValueError, match="too many"):
             timeseries(engine, since=T0, until=T0 + timedelta(days=30), step="1m")
+
+    def test_compacted_spans_answer_like_the_minutes(self, engine: sa.Engine) -> None:
+        """Time series read from compacted spans equal those read from the minutes,
+        through late records, ragged window edges and every step."""
+        rng = random.Random(11)
+        writer = storage.ResultWriter(engine, rules_version=RULES)
+        endpoints = ("GET /users/{id}", "GET /orders")
+        results = [
+            replace(
+                make_result(
+                    f"r{i}",
+                    endpoint=endpoints[i % 2],
+                    at=T0 + timedelta(seconds=37 * i),
+                    verdict=Verdict.MISMATCH if i % 7 == 0 else Verdict.MATCH,
+                ),
+                primary_latency_ms=rng.lognormvariate(3.0, 0.6),
+                candidate_latency_ms=rng.lognormvariate(3.2, 0.6),
+            )
+            for i in range(400)
+        ]
+        for start in range(0, len(results), 90):  # several batches: several fragments a minute
+            writer.write(results[start : start + 90])
+        windows = [(T0, T0 + timedelta(hours=4), step) for step in ("5m", "15m", "1h", "1d")] + [
+            (T0 + timedelta(minutes=7), T0 + timedelta(minutes=93), "15m")
+        ]
+
+        def series(endpoint: str | None = None) -> list[Any]:
+            return [
+                timeseries(engine, since=a, until=b, step=step, endpoint=endpoint).to_json()
+                for a, b, step in windows
+            ]
+
+        from_minutes = series(), series(endpoints[0])
+        done = compaction.compact(engine)
+        assert done.spans == count_rows(engine, "latency_spans") > 0
+        assert (series(), series(endpoints[0])) == from_minutes
+        assert compaction.compact(engine).spans == 0  # nothing changed since
+
+        # A late record makes its span stale: read from the minutes until compacted again.
+        late = replace(make_result("late", at=T0 + timedelta(minutes=31)), primary_latency_ms=900.0)
+        writer.write([late])
+        stale = series()
+        with engine.begin() as connection:
+            connection.execute(sa.delete(models.latency_spans))
+        assert series() == stale  # what the minutes alone say
+        compaction.compact(engine)
+        assert compaction.compact(engine).spans == 0 and series() == stale
+
+        # The reader does trust a span that is still true to its minutes.
+        with engine.begin() as connection:
+            connection.execute(
+                sa.update(models.latency_spans)
+                .where(models.latency_spans.c.span == compaction.span_of(T0))
+                .values(primary_latency="[1, 1000]")
+            )
+        first = timeseries(engine, since=T0, until=T0 + timedelta(minutes=5), step="5m")
+        assert first.series[0].buckets[0].primary.p50 == latency.middle_ms(1)
 
     def test_signature_report_counts_the_window(self, engine: sa.Engine) -> None:
         name = Difference("/name", Kind.VALUE_CHANGED, "a", "b")

@@ -16,6 +16,7 @@ from shadowdiff.commands.db import open_store
 from shadowdiff.commands.mismatches import format_report
 from shadowdiff.rules import resolve_alert_rules, resolve_rules, rules_option
 from shadowdiff.settings import Settings
+from storage import compaction
 from storage.alert_store import list_alerts
 from streams.capture import CaptureError, count_records, read_capture
 from streams.pipeline import run_pipeline
@@ -118,6 +119,7 @@ def command(
             "this database, which was kept: the report below is of the stored results. "
             "Pass a new --db to judge afresh.)"
         )
+    compaction.compact(engine)  # as the worker's leader would: long time series read spans
     click.echo("")
     click.echo(format_report(storage.mismatch_report(engine)))
     # The alert judge, once over what was stored, in the capture's own time.

@@ -17,6 +17,7 @@ from shadowdiff.commands.db import db_option, open_store, store_errors
 from shadowdiff.rules import resolve_alert_rules, resolve_rules, rules_option
 from shadowdiff.settings import Settings
 from shadowdiff.window import instant
+from storage import compaction
 from storage.runs import RunSummary, get_run
 from streams.capture import CaptureError
 from streams.replay.kafka_source import KafkaSource, reprocess_kafka, total_records
@@ -205,6 +206,7 @@ def command(
         from alerting.evaluator import evaluate  # the alerting package brings aiohttp
 
         with store_errors():
+            compaction.compact(engine, run_id)
             judged = evaluate(
                 engine, resolve_alert_rules(rules_file or settings.rules_file), run_id=run_id
             )

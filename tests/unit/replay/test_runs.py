@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 import storage
+from storage import compaction
 from storage.alert_store import StoredAlert, save_alerts
 from storage.checkpoints import Checkpoint, load_checkpoints, save_checkpoint
 from storage.runs import RUN_SCOPED_TABLES, UnknownRun, delete_run, get_run, list_runs, set_state
@@ -28,6 +29,7 @@ def engine(tmp_path: Path) -> sa.Engine:
     )
     other.write([make_result("r1"), make_result("r2")])
     save_checkpoint(engine, "other", Checkpoint("capture:x", "x.jsonl", 5, T, False))
+    compaction.compact(engine, "other")
     alert = StoredAlert("a1", "", "spike", "GET /users/{id}", "firing", T, T, T, None, {"id": "a1"})
     save_alerts(engine, "other", [alert], T)
     return engine
@@ -77,6 +79,7 @@ def test_deleting_a_run_empties_every_run_scoped_table_of_it_alone(engine: sa.En
         "endpoint_minutes": 1,
         "signature_minutes": 1,
         "signature_hours": 1,
+        "latency_spans": 1,
         "alerts": 1,
         "run_checkpoints": 1,
         "runs": 1,
