@@ -162,6 +162,38 @@ def _fold(connection: Connection, run_id: str, chunk: list[SpanKey]) -> list[dic
     return rows
 
 
+def span_latency(
+    connection: Connection,
+    run_id: str,
+    totals: dict[SpanKey, int],
+    *,
+    since: datetime,
+    until: datetime,
+) -> dict[SpanKey, tuple[latency.Dense, latency.Dense]]:
+    """Each span's (primary, candidate) latency within [since, until), given its minute
+    totals there: from its compacted row where that still adds up, else from its minutes."""
+    ls = latency_spans
+    query = select(
+        ls.c.endpoint, ls.c.span, ls.c.total, ls.c.primary_latency, ls.c.candidate_latency
+    ).where(
+        ls.c.run_id == run_id,
+        ls.c.span >= span_of(since),
+        ls.c.span <= span_of(until - timedelta(microseconds=1)),
+    )
+    endpoints = {endpoint for endpoint, _ in totals}
+    if len(endpoints) == 1:
+        query = query.where(ls.c.endpoint == next(iter(endpoints)))
+    found: dict[SpanKey, tuple[latency.Dense, latency.Dense]] = {}
+    for endpoint, span, total, primary, candidate in connection.execute(query):
+        if totals.get((endpoint, span)) == total:
+            found[endpoint, span] = (orjson.loads(primary), orjson.loads(candidate))
+    stale = set(totals).difference(found)
+    _, merged = read_minutes(connection, run_id, stale, since=since, until=until)
+    for key, (primary_histogram, candidate_histogram) in merged.items():
+        found[key] = (latency.to_dense(primary_histogram), latency.to_dense(candidate_histogram))
+    return found
+
+
 def read_minutes(
     connection: Connection,
     run_id: str,

@@ -17,11 +17,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, TextClause, bindparam, select, text
+from sqlalchemy import Connection, Engine, TextClause, bindparam, text
 
 from storage import compaction, latency
 from storage.engine import guard
-from storage.models import LIVE_RUN, UTCDateTime, latency_spans
+from storage.models import LIVE_RUN, UTCDateTime
 from storage.queries import pruned_before, whole_minutes
 
 STEPS: dict[str, timedelta] = {
@@ -252,25 +252,8 @@ def _span_tallies(
     }
     run_id, since, until = params["run"], params["since"], params["until"]
     assert isinstance(run_id, str) and isinstance(since, datetime) and isinstance(until, datetime)
-    ls = latency_spans
-    spans = select(
-        ls.c.endpoint, ls.c.span, ls.c.total, ls.c.primary_latency, ls.c.candidate_latency
-    ).where(
-        ls.c.run_id == run_id,
-        ls.c.span >= compaction.span_of(since),
-        ls.c.span <= compaction.span_of(until - timedelta(microseconds=1)),
-    )
-    if "endpoint" in params:
-        spans = spans.where(ls.c.endpoint == params["endpoint"])
-    dense: dict[compaction.SpanKey, tuple[latency.Dense, latency.Dense]] = {}
-    for name, span, total, primary, candidate in connection.execute(spans):
-        found = counts.get((name, span))
-        if found is not None and found[0] == total:
-            dense[name, span] = (orjson.loads(primary), orjson.loads(candidate))
-    stale = set(counts).difference(dense)
-    _, merged = compaction.read_minutes(connection, run_id, stale, since=since, until=until)
-    for key, (primary_histogram, candidate_histogram) in merged.items():
-        dense[key] = (latency.to_dense(primary_histogram), latency.to_dense(candidate_histogram))
+    totals = {key: int(numbers[0]) for key, numbers in counts.items()}
+    dense = compaction.span_latency(connection, run_id, totals, since=since, until=until)
     per_bucket = size // compaction.SPAN
     tallies: dict[str, dict[int, _Tally]] = {}
     for (name, span), numbers in counts.items():
