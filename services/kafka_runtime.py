@@ -3,9 +3,7 @@
 `kafka-runtime/pom.xml` names the broker artifact (`org.apache.kafka:kafka_2.13`)
 and the Log4j2 binding its release tarball adds; Maven's `copy-dependencies`
 gathers the whole runtime classpath into `<cache>/kafka-<version>/lib`. A marker
-file written after a complete copy makes later calls free; the copy goes to a
-temporary folder first and is renamed into place, so an interrupted download
-never looks complete.
+file written after a complete copy makes later calls free (`services.maven`).
 """
 
 from __future__ import annotations
@@ -15,7 +13,8 @@ import shutil
 import time
 from pathlib import Path
 
-from services._process import ServiceError, apt_install, cache_root, once, run
+from services import maven
+from services._process import ServiceError, cache_root
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +23,6 @@ KAFKA_VERSION = "4.1.2"
 LOG4J_VERSION = "2.25.3"
 
 _POM = Path(__file__).resolve().parent / "kafka-runtime" / "pom.xml"
-_MARKER = ".complete"
 
 
 def runtime_dir(version: str = KAFKA_VERSION, cache: Path | None = None) -> Path:
@@ -34,14 +32,7 @@ def runtime_dir(version: str = KAFKA_VERSION, cache: Path | None = None) -> Path
 
 def is_installed(version: str = KAFKA_VERSION, cache: Path | None = None) -> bool:
     """True when the jars for `version` were copied completely before."""
-    return (runtime_dir(version, cache) / "lib" / _MARKER).is_file()
-
-
-def ensure_java() -> None:
-    """Install a Java runtime and Maven from Debian's packages when either is missing."""
-    if shutil.which("java") is None or shutil.which("mvn") is None:
-        log.info("installing java and maven from Debian packages")
-        apt_install(["openjdk-17-jre-headless", "maven"])
+    return maven.is_complete(runtime_dir(version, cache) / "lib")
 
 
 def ensure_jars(
@@ -57,12 +48,7 @@ def ensure_jars(
     """
     home = runtime_dir(version, cache)
     lib = home / "lib"
-
-    def download() -> None:
-        ensure_java()
-        _download(home, lib, version, log4j_version)
-
-    once(home, lib / _MARKER, download)
+    maven.ensure(home, lib, lambda: _download(home, lib, version, log4j_version))
     return lib
 
 
@@ -72,22 +58,11 @@ def _download(home: Path, lib: Path, version: str, log4j_version: str) -> None:
     shutil.rmtree(lib, ignore_errors=True)
     log.info("fetching kafka %s runtime from Maven Central into %s", version, lib)
     started = time.monotonic()
-    run(
-        [
-            "mvn",
-            "-q",
-            "-B",
-            "-f",
-            str(_POM),
-            # A private local repository keeps a user's ~/.m2 settings and contents out
-            # of the picture: what CI downloads is what a developer downloads.
-            f"-Dmaven.repo.local={home / 'm2'}",
-            f"-Dkafka.version={version}",
-            f"-Dlog4j.version={log4j_version}",
-            f"-Dlib.dir={staging}",
-            "-Dstyle.color=never",
-            "dependency:copy-dependencies",
-        ],
+    maven.mvn(
+        _POM,
+        home,
+        "dependency:copy-dependencies",
+        {"kafka.version": version, "log4j.version": log4j_version, "lib.dir": str(staging)},
         what=f"downloading kafka {version} with maven",
         timeout=1800,
     )
@@ -95,6 +70,6 @@ def _download(home: Path, lib: Path, version: str, log4j_version: str) -> None:
     expected = f"kafka_2.13-{version}.jar"
     if expected not in jars or not any(j.startswith("log4j-slf4j-impl-") for j in jars):
         raise ServiceError(f"maven finished but {staging} lacks {expected} or the log4j binding")
-    (staging / _MARKER).write_text("\n".join(jars) + "\n", encoding="utf-8")
+    (staging / maven.MARKER).write_text("\n".join(jars) + "\n", encoding="utf-8")
     staging.rename(lib)
     log.info("kafka %s runtime: %d jars in %.1fs", version, len(jars), time.monotonic() - started)

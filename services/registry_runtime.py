@@ -5,8 +5,7 @@ runner jar with Quarkus's Maven plugin (the pom says why that takes three
 adjustments). The build runs in a copy of the pom under
 `<cache>/apicurio-registry-<version>/build` with a private local repository
 beside it; the runner jar and its `lib/` are moved to `.../app` once complete,
-and a marker file makes later calls free, so an interrupted build never looks
-complete.
+and a marker file makes later calls free (`services.maven`).
 """
 
 from __future__ import annotations
@@ -16,8 +15,8 @@ import shutil
 import time
 from pathlib import Path
 
-from services._process import ServiceError, cache_root, once, run
-from services.kafka_runtime import ensure_java
+from services import maven
+from services._process import ServiceError, cache_root
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +24,6 @@ REGISTRY_VERSION = "2.4.2.Final"
 RUNNER = "registry-runtime-1-runner.jar"
 
 _POM = Path(__file__).resolve().parent / "registry-runtime" / "pom.xml"
-_MARKER = ".complete"
 
 
 def runtime_dir(version: str = REGISTRY_VERSION, cache: Path | None = None) -> Path:
@@ -34,7 +32,7 @@ def runtime_dir(version: str = REGISTRY_VERSION, cache: Path | None = None) -> P
 
 
 def is_installed(version: str = REGISTRY_VERSION, cache: Path | None = None) -> bool:
-    return (runtime_dir(version, cache) / "app" / _MARKER).is_file()
+    return maven.is_complete(runtime_dir(version, cache) / "app")
 
 
 def ensure_runner(version: str = REGISTRY_VERSION, cache: Path | None = None) -> Path:
@@ -45,12 +43,7 @@ def ensure_runner(version: str = REGISTRY_VERSION, cache: Path | None = None) ->
     """
     home = runtime_dir(version, cache)
     app = home / "app"
-
-    def build() -> None:
-        ensure_java()
-        _build(home, app, version)
-
-    once(home, app / _MARKER, build)
+    maven.ensure(home, app, lambda: _build(home, app, version))
     return app / RUNNER
 
 
@@ -62,18 +55,11 @@ def _build(home: Path, app: Path, version: str) -> None:
     shutil.copy(_POM, build / "pom.xml")
     log.info("building apicurio registry %s from Maven Central in %s", version, build)
     started = time.monotonic()
-    run(
-        [
-            "mvn",
-            "-q",
-            "-B",
-            "-f",
-            str(build / "pom.xml"),
-            f"-Dmaven.repo.local={home / 'm2'}",
-            f"-Dapicurio.version={version}",
-            "-Dstyle.color=never",
-            "package",
-        ],
+    maven.mvn(
+        build / "pom.xml",
+        home,
+        "package",
+        {"apicurio.version": version},
         what=f"building apicurio registry {version} with maven",
         timeout=3600,
     )
@@ -85,7 +71,7 @@ def _build(home: Path, app: Path, version: str) -> None:
     staging.mkdir()
     shutil.move(target / RUNNER, staging / RUNNER)
     shutil.move(target / "lib", staging / "lib")
-    (staging / _MARKER).write_text(f"{version}\n", encoding="utf-8")
+    (staging / maven.MARKER).write_text(f"{version}\n", encoding="utf-8")
     staging.rename(app)
     shutil.rmtree(build, ignore_errors=True)
     log.info("apicurio registry %s built in %.1fs", version, time.monotonic() - started)
