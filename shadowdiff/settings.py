@@ -128,6 +128,12 @@ class Settings(BaseSettings):
     retain_rollups: str | None = Field(
         None, description="the same for the per-minute rollups (400d); keep them longer"
     )
+    compaction_interval_s: float = Field(
+        60.0,
+        ge=0,
+        description="how often the leader compacts the last day's latency into 5-minute "
+        "spans, which long time series read; 0: never (they read the minutes)",
+    )
 
     @field_validator("retain_raw", "retain_rollups")
     @classmethod

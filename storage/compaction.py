@@ -16,9 +16,10 @@ span still filling, a window starting mid-span or a span never compacted
 sends the reader to the minutes for that span alone: stale is slower, never
 wrong.
 
-The worker leader compacts the live run's last day every minute, and its
-whole history once when it starts (`streams.app`); `demo` and `reprocess`
-compact their run at the end.
+The worker leader compacts the live run's last day (of event time) every
+minute, and its whole history once when it starts (`streams.app`); `demo` and
+`reprocess` compact their run at the end. A span changed after it left that
+day (a very late record) is read from its minutes until the next start.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ SPAN = timedelta(minutes=5)
 SPAN_SECONDS = 300
 
 LOOKBACK = timedelta(days=1)
-"""How far back the periodic compaction looks for spans whose minutes changed."""
+"""How far before the latest minute the periodic compaction looks for changed spans."""
 
 CHUNK_SPANS = 288
 """Spans read and written per transaction (a day's), bounding memory and locks."""
@@ -89,9 +90,20 @@ def epoch_bucket(dialect: str, column: str = "m.minute", seconds: int | str = ":
     return f"CAST(strftime('%s', {column}) AS INTEGER) / {seconds}"
 
 
-def compact(engine: Engine, run_id: str = LIVE_RUN, *, since: datetime | None = None) -> Compaction:
-    """(Re)compact every span of `run_id` whose minutes changed, from `since` on (None: all)."""
+def compact(
+    engine: Engine, run_id: str = LIVE_RUN, *, lookback: timedelta | None = None
+) -> Compaction:
+    """(Re)compact every span of `run_id` whose minutes changed: all of them, or only
+    within `lookback` of the run's latest minute (event time, so a replay of old
+    traffic is compacted as it goes, like live traffic)."""
     with guard(engine), engine.connect() as connection:
+        since = None
+        if lookback is not None:
+            em = endpoint_minutes
+            latest = connection.execute(
+                select(func.max(em.c.minute)).where(em.c.run_id == run_id)
+            ).scalar_one()
+            since = None if latest is None else latest - lookback
         stale = sorted(_stale(connection, run_id, since), key=lambda key: (key[1], key[0]))
     spans = 0
     for chunk in _chunks(stale):

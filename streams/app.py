@@ -240,9 +240,11 @@ def build_app(config: WorkerConfig) -> faust.App:
         async def compact() -> None:
             """Keep long time series fast; a span left stale is read from its minutes meanwhile."""
             nonlocal compacted_history
-            since = datetime.now(UTC) - compaction.LOOKBACK if compacted_history else None
+            lookback = compaction.LOOKBACK if compacted_history else None
             try:
-                await asyncio.to_thread(compaction.compact, engine, config.run_id, since=since)
+                await asyncio.to_thread(
+                    compaction.compact, engine, config.run_id, lookback=lookback
+                )
             except storage.StorageError as error:
                 log.warning("compaction skipped this time: %s", error)
                 return

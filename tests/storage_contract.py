@@ -656,12 +656,15 @@ class StoreContract:
         # A late record makes its span stale: read from the minutes until compacted again.
         late = replace(make_result("late", at=T0 + timedelta(minutes=31)), primary_latency_ms=900.0)
         writer.write([late])
+        # The periodic pass looks back an hour from the latest minute (T0 + 4 h): not there.
+        assert compaction.compact(engine, lookback=timedelta(hours=1)).stale == 0
         stale = series()
         with engine.begin() as connection:
             connection.execute(sa.delete(models.latency_spans))
         assert series() == stale  # what the minutes alone say
+        assert compaction.compact(engine, lookback=timedelta(hours=4)).stale > 0
         compaction.compact(engine)
-        assert compaction.compact(engine).spans == 0 and series() == stale
+        assert compaction.compact(engine).stale == 0 and series() == stale
 
         # The reader does trust a span that is still true to its minutes.
         with engine.begin() as connection:

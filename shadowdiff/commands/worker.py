@@ -171,6 +171,7 @@ def command(
         retention=settings.retention(),
         alert_rules=resolve_alert_rules(settings.rules_file),
         alert_interval_s=settings.alert_interval_s,
+        compaction_interval_s=settings.compaction_interval_s,
         alerts_topic=settings.alerts_topic,
         alert_webhooks=webhooks,
         metrics_port=settings.metrics_port,

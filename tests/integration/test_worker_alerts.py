@@ -5,7 +5,8 @@ own sample) goes through a worker whose webhooks point at a local receiver in
 the three formats. Exactly one spike alert is raised, for that endpoint, within
 one window of the spike's start; each format hears of each of its states once;
 a worker SIGKILLed after that and restarted raises nothing new and sends
-nothing again.
+nothing again. Meanwhile the leader compacts every span of latency, and a
+series reads the same from them as from the minutes.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import Engine
 
 import storage
+from storage import compaction, models
 from storage.alert_store import list_alerts
+from storage.timeseries import timeseries
 from streams.synthetic import DEFAULT_START
 from tests.integration.worker_harness import Worker, publish, wait_for_rows, worker_env
 from tests.samples import SPIKE, demo_traffic
@@ -86,6 +90,7 @@ def test_a_spike_is_alerted_once_stored_published_and_delivered_once_across_a_ki
     env = {
         **worker_env(kafka_bootstrap, fresh_database, topic_prefix, GRACE_S),
         "ALERT_INTERVAL_S": "1",
+        "COMPACTION_INTERVAL_S": "1",
         "ALERT_WEBHOOKS": hooks,
         "TMPDIR": str(tmp_path),
     }
@@ -103,6 +108,10 @@ def test_a_spike_is_alerted_once_stored_published_and_delivered_once_across_a_ki
         assert began < spike.opened_at <= began + timedelta(minutes=5)
         others = [a for a in list_alerts(engine) if a.rule == "spike"]
         assert others == spikes  # none for the other endpoints
+
+        # The leader has been compacting latency meanwhile; long series read it.
+        _wait_for(lambda: _compacted(engine), worker)
+        _reads_like_the_minutes(engine)
 
         deliveries = _wait_for(lambda: _deliveries(receiver, spike.id), worker)
         # Each state the evaluations saw (firing, then resolved; or resolved alone
@@ -128,6 +137,28 @@ def _spikes(engine: Engine, *, resolved: bool) -> list[storage.alert_store.Store
     if not found or (resolved and any(a.state != "resolved" for a in found)):
         return None
     return found
+
+
+def _compacted(engine: Engine) -> bool:
+    """True once every span of the stored minutes is compacted as they now add up."""
+    em, ls = models.endpoint_minutes, models.latency_spans
+    with engine.connect() as connection:
+        sums: dict[tuple[str, int], int] = {}
+        for endpoint, minute, total in connection.execute(
+            sa.select(em.c.endpoint, em.c.minute, em.c.total)
+        ):
+            key = (endpoint, compaction.span_of(minute))
+            sums[key] = sums.get(key, 0) + total
+        spans = connection.execute(sa.select(ls.c.endpoint, ls.c.span, ls.c.total))
+        return bool(sums) and {(e, s): t for e, s, t in spans} == sums
+
+
+def _reads_like_the_minutes(engine: Engine) -> None:
+    window = {"since": DEFAULT_START, "until": DEFAULT_START + timedelta(hours=2), "step": "15m"}
+    from_spans = timeseries(engine, **window).to_json()  # type: ignore[arg-type]
+    with engine.begin() as connection:
+        connection.execute(sa.delete(models.latency_spans))
+    assert timeseries(engine, **window).to_json() == from_spans  # type: ignore[arg-type]
 
 
 def _about(body: object, alert_id: str) -> bool:
