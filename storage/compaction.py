@@ -196,7 +196,7 @@ def span_latency(
     if len(endpoints) == 1:
         query = query.where(ls.c.endpoint == next(iter(endpoints)))
     found: dict[SpanKey, tuple[latency.Dense, latency.Dense]] = {}
-    for endpoint, span, total, primary, candidate in connection.execute(query):
+    for endpoint, span, total, primary, candidate in connection.execute(query).all():
         if totals.get((endpoint, span)) == total:
             found[endpoint, span] = (orjson.loads(primary), orjson.loads(candidate))
     stale = set(totals).difference(found)
