@@ -129,6 +129,8 @@ def test_dashboard_views_show_the_cli_numbers(
     browser.get(server + "/")
     _wait(browser, "#token").send_keys(TOKEN)
     browser.find_element(By.CSS_SELECTOR, "#login button").click()
+    # The token now lives in a cookie no script on the page can read.
+    assert TOKEN not in browser.execute_script("return document.cookie")
 
     # Endpoints: one row per endpoint, the CLI's figures in each.
     _wait(browser, "#endpoints tbody tr")
@@ -211,10 +213,13 @@ def test_dashboard_views_show_the_cli_numbers(
     engine.dispose()
 
 
-def test_a_wrong_token_is_asked_again(server: str, browser: WebDriver) -> None:
+def test_signing_out_and_a_wrong_token_are_asked_again(server: str, browser: WebDriver) -> None:
+    browser.get(server + "/healthz")
+    browser.delete_all_cookies()
     browser.get(server + "/")
-    browser.execute_script("sessionStorage.clear()")
-    browser.get(server + "/")
+    _wait(browser, "#token").send_keys(TOKEN)
+    browser.find_element(By.CSS_SELECTOR, "#login button").click()
+    _wait(browser, "#signout button").click()
     _wait(browser, "#token").send_keys("not-the-token-at-all")
     browser.find_element(By.CSS_SELECTOR, "#login button").click()
     WebDriverWait(browser, WAIT_S).until(
