@@ -8,17 +8,18 @@ is served from the same origin as the API.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Engine
 
+from analysis.readiness_rules import ReadinessBook
 from api import dashboard, problems, signin
 from api.auth import require_token
 from api.cache import AnswerCache
 from api.gate import API_PREFIX, Gate
 from api.params import known_parameters_only
-from api.routers import comparisons, endpoints, health, runs, signatures
+from api.routers import alerts, comparisons, endpoints, health, readiness, runs, signatures
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,8 @@ class ApiConfig:
     tokens: tuple[str, ...]
     cache_seconds: float = 0.0
     """How old an answer may be (`api.cache`); 0 computes every answer afresh."""
+    readiness: ReadinessBook = field(default_factory=ReadinessBook)
+    """The readiness criteria (the rules file's `readiness:` section)."""
 
 
 def create_app(config: ApiConfig) -> FastAPI:
@@ -58,7 +61,7 @@ def create_app(config: ApiConfig) -> FastAPI:
         prefix=API_PREFIX,
         dependencies=[Depends(require_token), Depends(known_parameters_only)],
     )
-    for module in (endpoints, signatures, comparisons, runs):
+    for module in (endpoints, signatures, comparisons, runs, alerts, readiness):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -24,7 +24,8 @@ comparisons, and one comparison with its differences.
 Prints, per pass, `api_<pass>_requests`, `api_<pass>_p50_ms`,
 `api_<pass>_p99_ms` and `api_<pass>_errors` (any non-2xx or transport
 error), then `api_<pass>_p99_vs_baseline`. The goal: mix p99 <= 100 ms, 0 errors.
-`BENCH_API_WORKERS` (2) server processes serve every pass.
+`BENCH_API_WORKERS` (1) server processes serve every pass: on two cores shared
+with PostgreSQL and the load generator, a second one measured no better.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ def main() -> None:
     rows = int(os.environ.get("BENCH_API_ROWS", "10000000"))
     clients = int(os.environ.get("BENCH_API_CLIENTS", "50"))
     seconds = float(os.environ.get("BENCH_API_SECONDS", "20"))
-    workers = int(os.environ.get("BENCH_API_WORKERS", "2"))
+    workers = int(os.environ.get("BENCH_API_WORKERS", "1"))
     print(
         f"measuring: the API at {rows:,} comparisons, {clients} clients for {seconds:.0f} s "
         f"per pass on loopback, {workers} server process(es); cores: {cores()}",

@@ -56,6 +56,7 @@ def command(host: str, port: int, cache_seconds: float, workers: int, db_url: st
     from api.app import ApiConfig, create_app
     from api.auth import NoTokens, load_tokens
     from api.processes import serve
+    from shadowdiff.commands.readiness import readiness_book
 
     settings = Settings()
     secret = settings.shadowdiff_api_tokens
@@ -80,7 +81,13 @@ def command(host: str, port: int, cache_seconds: float, workers: int, db_url: st
             "put TLS in front so tokens never cross a network in the clear",
             err=True,
         )
-    app = create_app(ApiConfig(engine=engine, tokens=tokens, cache_seconds=cache_seconds))
+    config = ApiConfig(
+        engine=engine,
+        tokens=tokens,
+        cache_seconds=cache_seconds,
+        readiness=readiness_book(settings.rules_file),
+    )
+    app = create_app(config)
     click.echo(f"serving {storage.safe_url(engine)} at http://{host}:{port}/", err=True)
     logging.getLogger("api").setLevel(logging.INFO)
     serve(app, engine, host, port, workers)

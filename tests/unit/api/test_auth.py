@@ -70,7 +70,8 @@ WRONG: tuple[dict[str, str], ...] = (
 
 def test_every_route_refuses_a_missing_or_wrong_token(app_client: TestClient) -> None:
     documented = _documented_urls(app_client)
-    assert len(documented) == 7  # endpoints, timeseries, signatures (2), comparisons (2), runs
+    # endpoints, timeseries, signatures (2), comparisons (2), runs, alerts, readiness
+    assert len(documented) == 9
     assert all(url.startswith("/api/v1/") for url in documented)
     for url in [*documented, *sorted(PAGES)]:
         for headers in WRONG:
