@@ -1,5 +1,6 @@
 // The dashboard's entry: pickers, and a view per location hash.
 
+import { alerts } from "./alerts.js";
 import { Unauthorized } from "./api.js";
 import { h } from "./dom.js";
 import { loadRuns, readForm, showCustom } from "./filters.js";
@@ -10,6 +11,7 @@ const VIEWS = {
   endpoint: views.endpoint,
   signature: views.signature,
   comparison: views.comparison,
+  alerts,
 };
 
 const main = document.getElementById("view");
