@@ -3,16 +3,20 @@
 A dashboard on a shared screen asks the same few questions again and again
 (the endpoints table, one endpoint's week), and each costs tens of
 milliseconds of queries and Python. `AnswerCache` keeps each rendered body
-for `ttl_s` seconds, keyed by the route's path and its query parameters in
-sorted order, so an answer is at most `ttl_s` seconds older than the store
-(a relative `since=24h` slides by at most as much). The store changes only
+for `ttl_s` seconds from the start of its computation, keyed by the route's
+path and its query parameters in sorted order, so an answer is at most
+`ttl_s` seconds older than the store (a relative `since=24h` slides by at
+most as much). The store changes only
 through the workers, never through the API, so a time bound is the whole
 rule: no invalidation is needed for correctness, only for freshness.
 
 Concurrent requests for the same missing key wait for one computation
 instead of running the query each (a single flight), so fifty clients
-opening the same page cost one query. Only successful answers are kept; an
-error is computed again on the next request. The cache holds at most
+opening the same page cost one query. Past half its life, the next request
+for an answer starts its recomputation in the background and still gets
+the kept one (`REFRESH_AFTER`), so a question asked often never makes a
+request wait after the first. Only successful answers are kept; an error is
+computed again on the next request. The cache holds at most
 `max_bytes` of bodies, dropping the least recently used first.
 """
 
@@ -51,15 +55,23 @@ class Answer:
 @dataclass(slots=True)
 class _Entry:
     body: bytes
+    refresh_at: float
     expires: float
+
+
+REFRESH_AFTER = 0.5
+"""Past this share of its time to live, a request for an answer starts its recomputation
+in the background and is answered with the kept body, still fresh: while a question is
+asked often, nobody waits for its query after the first time."""
 
 
 class AnswerCache:
     """Rendered bodies by key for `ttl_s` seconds; `ttl_s` 0 keeps nothing.
 
-    Contract: `answer` returns a body computed no more than `ttl_s` seconds
-    before (by `clock`), or computes it; an exception from `compute` reaches
-    the caller and is not kept. Not thread-safe: call it from the event loop.
+    Contract: `answer` returns a body whose computation started no more than
+    `ttl_s` seconds before (by `clock`), or computes it; an exception from
+    `compute` reaches the callers waiting for it and is not kept. Not
+    thread-safe: call it from the event loop.
     """
 
     def __init__(
@@ -76,46 +88,63 @@ class AnswerCache:
         self._pending: dict[str, asyncio.Future[bytes]] = {}
 
     def fresh(self, key: str) -> bytes | None:
-        """The body kept for `key` if still fresh, else None (and nothing computed)."""
+        """The body kept for `key` if fresh and not yet due for recomputation, else None.
+
+        None also for an answer due for recomputation that nobody has started:
+        the request then goes on to the route, whose `answer` starts it.
+        """
         entry = self._entries.get(key)
-        if entry is None or entry.expires <= self.clock():
+        if entry is None:
+            return None
+        now = self.clock()
+        if entry.expires <= now or (entry.refresh_at <= now and key not in self._pending):
             return None
         self._entries.move_to_end(key)
         return entry.body
 
     async def answer(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> Answer:
-        """The body for `key`, from the cache while fresh, else from `compute()`."""
+        """The body for `key`: kept while fresh (recomputed in the background once
+        due), else computed now, by this request or by one it waits for."""
         if self.ttl_s == 0:
             return Answer(await compute(), "miss")
-        body = self.fresh(key)
-        if body is not None:
-            return Answer(body, "hit")
-        if key in self._entries:
-            self._drop(key)
+        entry = self._entries.get(key)
+        now = self.clock()
+        if entry is not None and entry.expires > now:
+            if entry.refresh_at <= now and key not in self._pending:
+                self._start(key, compute)
+            self._entries.move_to_end(key)
+            return Answer(entry.body, "hit")
         pending = self._pending.get(key)
         if pending is not None:
-            # Another request is computing this answer: share its result (or error).
             return Answer(await asyncio.shield(pending), "shared")
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._pending[key] = future
-        try:
-            body = await compute()
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # retrieved here, so an unshared failure is not reported
-            raise
-        finally:
-            del self._pending[key]
-        future.set_result(body)
-        self._keep(key, body)
-        return Answer(body, "miss")
+        return Answer(await asyncio.shield(self._start(key, compute)), "miss")
 
-    def _keep(self, key: str, body: bytes) -> None:
+    def _start(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> asyncio.Future[bytes]:
+        """Compute `key`'s body in a task of its own, kept when done; its future."""
+        started = self.clock()
+
+        async def run() -> bytes:
+            try:
+                body = await compute()
+            finally:
+                del self._pending[key]
+            self._keep(key, body, started)
+            return body
+
+        task = asyncio.get_running_loop().create_task(run())
+        # A background recomputation's failure has nobody waiting: mark it seen.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._pending[key] = task
+        return task
+
+    def _keep(self, key: str, body: bytes, started: float) -> None:
         if key in self._entries:
             self._drop(key)
         if len(body) > self.max_bytes:
             return
-        self._entries[key] = _Entry(body, self.clock() + self.ttl_s)
+        self._entries[key] = _Entry(
+            body, started + REFRESH_AFTER * self.ttl_s, started + self.ttl_s
+        )
         self._bytes += len(body)
         while self._bytes > self.max_bytes:
             oldest = next(iter(self._entries))

@@ -43,13 +43,43 @@ def test_an_answer_is_kept_for_its_time_to_live_and_no_longer() -> None:
 
     async def run() -> list[str]:
         sources: list[str] = []
-        for step in (0, 4.9, 0.2):
-            clock.now += step
+        for at in (0, 1, 5):  # nobody asks in the second half of its life
+            clock.now = 100 + at
             sources.append((await cache.answer("k", compute)).source)
         return sources
 
     assert asyncio.run(run()) == ["miss", "hit", "miss"]
     assert len(calls) == 2
+
+
+def test_past_half_its_life_an_answer_is_recomputed_while_still_served() -> None:
+    clock = Clock()
+    cache = AnswerCache(5, clock=clock)
+    bodies = iter([b"old", b"new"])
+    calls: list[float] = []
+
+    async def compute() -> bytes:
+        calls.append(clock.now)
+        await asyncio.sleep(0)
+        return next(bodies)
+
+    async def run() -> None:
+        assert (await cache.answer("k", compute)).body == b"old"
+        clock.now += 2  # before half its life: served as it is, also by the gate
+        assert cache.fresh("k") == b"old"
+        clock.now += 1  # past half: the gate sends the request on to the route
+        assert cache.fresh("k") is None
+        due = await cache.answer("k", compute)
+        assert (due.body, due.source) == (b"old", "hit")
+        assert cache.fresh("k") == b"old"  # being recomputed: the gate serves it
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert cache.fresh("k") == b"new"
+        clock.now += 4.9  # 4.9 s after the recomputation started: still fresh
+        assert (await cache.answer("k", compute)).body == b"new"
+
+    asyncio.run(run())
+    assert calls[:2] == [100, 103]
 
 
 def test_no_time_to_live_computes_every_answer() -> None:
