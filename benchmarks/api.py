@@ -219,6 +219,7 @@ def main() -> None:
                 server.wait_for(lambda: _healthy(base), timeout_s=60)
                 cached = asyncio.run(_load(base, token, mix, clients, seconds))
                 measured = _report("cached", cached)
+                _by_route("cached", cached)
                 _by_source("cached", cached)
             print(
                 f"api_uncached_p99_vs_baseline: {_percentile(uncached.all(), 0.99) / baseline:.2f}"
