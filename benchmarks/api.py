@@ -9,13 +9,15 @@ seconds per pass:
 
 - baseline: `/healthz`, which touches no database (the server's own floor);
 - uncached: the mix below with the answer cache off (`--cache-seconds 0`),
-  so every request queries the store; each route's p50 / p99 is printed too
-  (`api_uncached_<route>_...`), the time series apart from the rest;
+  so every request queries the store;
 - cached: the same mix with the default cache (`--cache-seconds 5`): the
   same few questions asked again and again, as a shared dashboard does.
   Answers are counted by the server's `X-Cache` header (hit: from the cache;
   miss: this request queried; shared: it waited for another's query), and
   the p50 / p99 of hits and of the rest are printed apart.
+
+Each mix pass also prints every route's p50 / p99 (`api_<pass>_<route>_...`),
+the time series apart from the rest.
 
 The mix, in turn: the endpoints report over the last 24 h, the busiest
 endpoint's time series over 7 days at 5 m, a page of its mismatching
