@@ -5,7 +5,7 @@ a token answers 401 with `signin_page`: a plain form (no script, so the CSP
 stays whole) posting the token to `/login`. A valid token comes back as the
 `api.auth.COOKIE` cookie, HttpOnly (no script can read it) and
 SameSite=Strict (no other site's page sends it), Secure over HTTPS, kept
-for the browser's session; the API accepts it like the bearer header. A
+until the browser closes; the API accepts it like the bearer header. A
 wrong token gets the form again, 401. `/logout` forgets the cookie.
 """
 
