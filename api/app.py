@@ -1,4 +1,4 @@
-"""The ASGI application: routers, auth, problem details, security headers, the dashboard.
+"""The ASGI application: routers, the gate, problem details, the dashboard.
 
 `create_app` takes everything it needs in an `ApiConfig` built at the entry
 point (`shadowdiff serve`); nothing here reads the environment. No CORS
@@ -8,37 +8,18 @@ is served from the same origin as the API.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Engine
 
-from api import dashboard, problems
+from analysis.readiness_rules import ReadinessBook
+from api import dashboard, problems, signin
 from api.auth import require_token
+from api.cache import AnswerCache
+from api.gate import API_PREFIX, Gate
 from api.params import known_parameters_only
-from api.problems import problem_response
-from api.routers import comparisons, endpoints, health, runs, signatures
-
-API_PREFIX = "/api/v1"
-
-MAX_BODY_BYTES = 16 * 1024
-"""Request bodies larger than this are refused: the API only reads, so none need more."""
-
-MAX_URL_BYTES = 8 * 1024
-"""Request targets (path and query) longer than this are refused."""
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
-"""Sent with every response: no inline script runs, nothing frames a page."""
+from api.routers import alerts, comparisons, endpoints, health, readiness, runs, signatures
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,54 +28,44 @@ class ApiConfig:
 
     engine: Engine
     tokens: tuple[str, ...]
+    cache_seconds: float = 0.0
+    """How old an answer may be (`api.cache`); 0 computes every answer afresh."""
+    readiness: ReadinessBook = field(default_factory=ReadinessBook)
+    """The readiness criteria (the rules file's `readiness:` section)."""
 
 
 def create_app(config: ApiConfig) -> FastAPI:
-    """The API and dashboard over `config.engine`, every `/api` route behind a token."""
+    """The API and dashboard over `config.engine`, every route but health behind a token."""
     if not config.tokens:
         raise ValueError("at least one API token is required")
     app = FastAPI(
         title="shadowdiff",
         summary="Read the results of comparing a primary backend with its rewrite.",
         description=(
-            "Every `/api/v1` route needs `Authorization: Bearer TOKEN`. Endpoint names "
-            "(`GET /users/{id}`) go in the `endpoint` query parameter. Errors are RFC 9457 "
-            "problem details."
+            "Every `/api/v1` route needs `Authorization: Bearer TOKEN` (or the dashboard's "
+            "sign-in cookie). Endpoint names (`GET /users/{id}`) go in the `endpoint` query "
+            "parameter. Errors are RFC 9457 problem details."
         ),
         version="1",
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
-        # The middleware's bounds can answer any route.
+        # The gate's bounds can answer any route.
         responses=problems.responses(411, 413, 414),
     )
+    cache = AnswerCache(config.cache_seconds)
     app.state.config = config
+    app.state.cache = cache
     problems.install(app)
     api = APIRouter(
         prefix=API_PREFIX,
         dependencies=[Depends(require_token), Depends(known_parameters_only)],
     )
-    for module in (endpoints, signatures, comparisons, runs):
+    for module in (endpoints, signatures, comparisons, runs, alerts, readiness):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(signin.router)
     dashboard.install(app)
-
-    @app.middleware("http")
-    async def _bounds_and_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        target = len(request.url.path) + len(request.url.query)
-        length = request.headers.get("content-length", "0")
-        if target > MAX_URL_BYTES:
-            response: Response = problem_response(request, 414, "the request target is too long")
-        elif not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            response = problem_response(request, 413, "the request body is too large")
-        elif "transfer-encoding" in request.headers:
-            response = problem_response(request, 411, "send a Content-Length, not chunks")
-        else:
-            response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        return response
-
+    app.add_middleware(Gate, tokens=config.tokens, cache=cache)
     return app

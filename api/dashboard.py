@@ -1,8 +1,9 @@
 """The dashboard: a static page and its modules, served from inside the package.
 
-The page holds no data and no secret: it asks for a token once (kept in the
-tab's sessionStorage) and every figure it shows comes from the `/api/v1`
-routes, which refuse a request without that token. Nothing is fetched from
+The page holds no data and no secret, yet it too is behind the token, like
+every route but the health checks (`api.gate`): without one it answers with
+the sign-in form (`api.signin`), whose cookie then carries the token to the
+page, its files and every `/api/v1` call it makes. Nothing is fetched from
 another origin (the chart library, uPlot, is vendored under `static/vendor/`
 with its licence), so it works in a closed network.
 """

@@ -46,16 +46,21 @@ class Problem(Exception):
         self.headers = headers
 
 
-def problem_response(
-    request: Request, status: int, detail: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    body = {
+def problem_body(status: int, detail: str, instance: str) -> dict[str, Any]:
+    """The problem document for `status` at the path `instance`."""
+    return {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": instance,
     }
+
+
+def problem_response(
+    request: Request, status: int, detail: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = problem_body(status, detail, request.url.path)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
 
 

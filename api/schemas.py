@@ -171,3 +171,76 @@ class RunsOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: str
+
+
+class SampleOut(BaseModel):
+    """A count out of a total, its rate and the rate's 95 % interval."""
+
+    count: float
+    total: float
+    rate: float
+    low: float
+    high: float
+
+
+class AlertOut(BaseModel):
+    id: str
+    run: str
+    rule: str = Field(description="spike, candidate_errors, orphans or new_signature")
+    endpoint: str
+    state: str = Field(description="firing or resolved")
+    window_start: datetime
+    window_end: datetime
+    opened_at: datetime
+    resolved_at: datetime | None = None
+    observed: SampleOut | None = None
+    baseline: SampleOut | None = None
+    threshold: float | None = None
+    signature: str | None = None
+    summary: str = ""
+    examples: list[str] = []
+
+
+class AlertsOut(BaseModel):
+    """Alerts opened in the window, newest first (`shadowdiff alerts --json`)."""
+
+    run: str
+    alerts: list[AlertOut]
+
+
+class ReadinessLatencyOut(BaseModel):
+    primary: LatencyOut
+    candidate: LatencyOut
+    budget: float = Field(description="how far above the primary's the candidate's may be")
+
+
+class EndpointReadinessOut(BaseModel):
+    endpoint: str
+    verdict: str = Field(description="ready or not_ready")
+    reasons: list[str]
+    requests: int
+    judged: int
+    match_rate: float | None
+    lower_bound: float | None
+    target: float
+    latency_ms: ReadinessLatencyOut
+    candidate_error_rate: float | None
+    open_signatures: int
+    hours_since_new_signature: float | None
+    more_requests_needed: int | None
+    more_hours_needed: float | None
+
+
+class ReadinessWindowOut(BaseModel):
+    length: str
+    since: datetime
+    until: datetime
+
+
+class ReadinessOut(BaseModel):
+    """Per endpoint, ready to move to the candidate or not (`shadowdiff readiness --json`)."""
+
+    run: str
+    window: ReadinessWindowOut
+    endpoints: list[EndpointReadinessOut]
+    coverage: None = Field(description="request shapes are not judged: always null")

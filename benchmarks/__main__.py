@@ -42,8 +42,8 @@ def _usage(names: list[str]) -> str:
         "run. Those on Kafka or PostgreSQL start their own (the `services` package).\n"
         "Sizes: BENCH_PAIRS (pipeline and reprocess, 30000), BENCH_LATENCY_S (pipeline,\n"
         "20), BENCH_RESULTS (writer, 20000), BENCH_STORE_SMALL and BENCH_STORE_LARGE\n"
-        "(store, 1000000 and 10000000), BENCH_API_ROWS, BENCH_API_CLIENTS and\n"
-        "BENCH_API_SECONDS (api, 10000000, 50 and 20), BENCH_PROXY_RATE,\n"
+        "(store, 1000000 and 10000000), BENCH_API_ROWS, BENCH_API_CLIENTS,\n"
+        "BENCH_API_SECONDS and BENCH_API_WORKERS (api, 10000000, 50, 20 and 1), BENCH_PROXY_RATE,\n"
         "BENCH_PROXY_SECONDS and BENCH_PROXY_ROUNDS (proxy, 500, 10 and 3)."
     )
 

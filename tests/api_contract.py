@@ -19,12 +19,63 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 import storage
+from analysis.alerts import Alert, Sample
 from api import ApiConfig, create_app
 from shadowdiff.cli import main
+from storage.alert_store import StoredAlert, save_alerts
+from storage.models import LIVE_RUN
 from tests.storage_contract import DATASET, RULES, T0, dataset
 
 TOKEN = "contract-token-0123456789abcdef"
 PROBLEM = "application/problem+json"
+
+
+def _store_alerts(db_url: str) -> None:
+    """A resolved spike on one endpoint, then a new signature firing on another."""
+    spike = Alert(
+        id="a" * 32,
+        rule="spike",
+        endpoint="GET /users/{id}",
+        state="resolved",
+        window_start=T0,
+        window_end=T0 + timedelta(minutes=1),
+        opened_at=T0 + timedelta(minutes=1),
+        resolved_at=T0 + timedelta(minutes=4),
+        observed=Sample(5, 10, 0.5, 0.24, 0.76),
+        baseline=Sample(1, 100, 0.01, 0.002, 0.05),
+        examples=("r-1", "r-2"),
+    )
+    new = Alert(
+        id="b" * 32,
+        rule="new_signature",
+        endpoint="POST /orders",
+        state="firing",
+        window_start=T0 + timedelta(minutes=4),
+        window_end=T0 + timedelta(minutes=5),
+        opened_at=T0 + timedelta(minutes=5),
+        resolved_at=None,
+        observed=None,
+        signature="s" * 16,
+        summary="/total changed",
+    )
+    stored = [
+        StoredAlert(
+            a.id,
+            LIVE_RUN,
+            a.rule,
+            a.endpoint,
+            a.state,
+            a.window_start,
+            a.window_end,
+            a.opened_at,
+            a.resolved_at,
+            a.to_json(),
+        )
+        for a in (spike, new)
+    ]
+    engine = storage.connect(db_url)
+    save_alerts(engine, LIVE_RUN, stored, T0 + timedelta(minutes=5))
+    engine.dispose()
 
 
 def cli_json(*args: str) -> Any:
@@ -173,6 +224,43 @@ class ApiContract:
         assert client.get("/api/v1/endpoints", params={"run": "x"}).json()["endpoints"] == []
         page = client.get("/api/v1/comparisons", params={"run": "x"}).json()
         assert page["comparisons"] == [] and page["next_page_token"] is None
+
+    def test_alerts_are_the_cli_alerts(self, client: TestClient, loaded: str) -> None:
+        _store_alerts(loaded)
+        body = client.get("/api/v1/alerts").json()
+        assert body == cli_json("alerts", "--db", loaded)
+        assert [a["rule"] for a in body["alerts"]] == ["new_signature", "spike"]
+        assert body["alerts"][1]["observed"]["count"] == 5
+        firing = client.get("/api/v1/alerts", params={"state": "firing"}).json()
+        assert [a["state"] for a in firing["alerts"]] == ["firing"]
+        window = {"since": T0.isoformat(), "until": (T0 + timedelta(minutes=3)).isoformat()}
+        early = client.get("/api/v1/alerts", params=window).json()
+        assert [a["rule"] for a in early["alerts"]] == ["spike"]
+        users = client.get("/api/v1/alerts", params={"endpoint": "GET /users/{id}"}).json()
+        assert [a["endpoint"] for a in users["alerts"]] == ["GET /users/{id}"]
+        bad = client.get("/api/v1/alerts", params={"state": "sleeping"})
+        assert bad.status_code == 422 and bad.headers["content-type"] == PROBLEM
+
+    def test_readiness_is_the_cli_readiness(self, client: TestClient, loaded: str) -> None:
+        body = client.get("/api/v1/readiness", params={"until": "end", "window": "1d"}).json()
+        cli = cli_json("readiness", "--db", loaded, "--until", "end", "--window", "1d")
+        assert body == cli
+        verdicts = {e["endpoint"]: e["verdict"] for e in body["endpoints"]}
+        assert set(verdicts) == set(DATASET) and "not_ready" in verdicts.values()
+        one = client.get(
+            "/api/v1/readiness",
+            params={"until": "end", "endpoint": "POST /orders", "target": "0.5"},
+        ).json()
+        assert [e["endpoint"] for e in one["endpoints"]] == ["POST /orders"]
+        assert one["endpoints"][0]["target"] == 0.5
+        for params in ({"window": "0s"}, {"window": "soon"}, {"until": "later"}):
+            answer = client.get("/api/v1/readiness", params=params)
+            assert answer.status_code in (400, 422), params
+            assert answer.headers["content-type"] == PROBLEM
+        assert (
+            client.get("/api/v1/readiness", params={"until": "end", "run": "x"}).json()["endpoints"]
+            == []
+        )
 
     def test_health_needs_no_token(self, loaded: str) -> None:
         engine = storage.connect(loaded)

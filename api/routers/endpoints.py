@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Engine
 
 import storage
-from api.body import JSONBody
+from api.body import json_answer
 from api.params import EndpointFilter, Window, engine_of, window
 from api.problems import Problem, responses
 from api.schemas import EndpointsOut, TimeSeriesOut
@@ -24,35 +23,38 @@ DEFAULT_SERIES_SINCE = "7d"
 
 @router.get("", response_model=EndpointsOut, responses=responses(400, 401, 422, 503))
 async def endpoints(
+    request: Request,
     engine: Annotated[Engine, Depends(engine_of)],
     w: Annotated[Window, Depends(window)],
     endpoint: EndpointFilter = None,
     top: Annotated[int, Query(ge=0, le=50, description="top differing paths each")] = 5,
-) -> JSONBody:
+) -> Response:
     """Per-endpoint totals, verdicts, mismatch rate, top differing paths and examples.
 
     The figures of `shadowdiff mismatches`: counted per whole minute (a bound
     inside a minute takes that minute whole), most mismatches first.
     """
-    report = await run_in_threadpool(
-        storage.mismatch_report,
-        engine,
-        endpoint=endpoint,
-        since=w.since,
-        until=w.until,
-        run_id=w.run_id,
-        top_paths=top,
+    return await json_answer(
+        request,
+        lambda: storage.mismatch_report(
+            engine,
+            endpoint=endpoint,
+            since=w.since,
+            until=w.until,
+            run_id=w.run_id,
+            top_paths=top,
+        ).to_json(),
     )
-    return JSONBody(report.to_json())
 
 
 @router.get("/timeseries", response_model=TimeSeriesOut, responses=responses(400, 401, 422, 503))
 async def endpoint_timeseries(
+    request: Request,
     engine: Annotated[Engine, Depends(engine_of)],
     w: Annotated[Window, Depends(window)],
     endpoint: EndpointFilter = None,
     step: Annotated[str, Query(description=f"bucket size: {', '.join(STEPS)}")] = "5m",
-) -> JSONBody:
+) -> Response:
     """Mismatch rate, volume, orphans, errors and each side's p50/p95 per bucket.
 
     One endpoint's series with `endpoint`, every endpoint's without. The window
@@ -66,16 +68,14 @@ async def endpoint_timeseries(
     until = w.until or w.now
     if until <= since:
         raise Problem(400, "until must be after since")
-    try:
-        series = await run_in_threadpool(
-            timeseries,
-            engine,
-            since=since,
-            until=until,
-            step=step,
-            endpoint=endpoint,
-            run_id=w.run_id,
-        )
-    except ValueError as error:
-        raise Problem(400, str(error)) from None
-    return JSONBody(series.to_json())
+
+    def series() -> dict[str, Any]:
+        try:
+            found = timeseries(
+                engine, since=since, until=until, step=step, endpoint=endpoint, run_id=w.run_id
+            )
+        except ValueError as error:
+            raise Problem(400, str(error)) from None
+        return found.to_json()
+
+    return await json_answer(request, series)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Engine
 
-from api.body import JSONBody
+from api.body import json_answer
 from api.params import MAX_TEXT, EndpointFilter, Window, engine_of, window
 from api.problems import Problem, responses
 from api.schemas import SignatureDetailOut, SignaturesOut
@@ -22,27 +21,29 @@ MAX_SIGNATURES = 1000
 
 @router.get("", response_model=SignaturesOut, responses=responses(400, 401, 422, 503))
 async def signatures(
+    request: Request,
     engine: Annotated[Engine, Depends(engine_of)],
     w: Annotated[Window, Depends(window)],
     endpoint: EndpointFilter = None,
     status: Annotated[SignatureStatus | None, Query(description="triage state")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SIGNATURES, description="at most this many")] = 100,
-) -> JSONBody:
+) -> Response:
     """Signatures seen in the window, most frequent first (`shadowdiff signatures`).
 
     Counts are over the window, all time without `since` / `until`.
     """
-    report = await run_in_threadpool(
-        signature_report,
-        engine,
-        endpoint=endpoint,
-        since=w.since,
-        until=w.until,
-        status=status,
-        run_id=w.run_id,
-        limit=limit,
+    return await json_answer(
+        request,
+        lambda: signature_report(
+            engine,
+            endpoint=endpoint,
+            since=w.since,
+            until=w.until,
+            status=status,
+            run_id=w.run_id,
+            limit=limit,
+        ).to_json(),
     )
-    return JSONBody(report.to_json())
 
 
 @router.get(
@@ -51,21 +52,20 @@ async def signatures(
     responses=responses(400, 401, 404, 422, 503),
 )
 async def signature(
+    request: Request,
     engine: Annotated[Engine, Depends(engine_of)],
     w: Annotated[Window, Depends(window)],
     signature: Annotated[str, Path(max_length=MAX_TEXT)],
     endpoint: EndpointFilter = None,
-) -> JSONBody:
+) -> Response:
     """One signature counted over the window, with its example comparisons in full."""
-    detail = await run_in_threadpool(
-        signature_detail,
-        engine,
-        signature,
-        endpoint=endpoint,
-        since=w.since,
-        until=w.until,
-        run_id=w.run_id,
-    )
-    if detail is None:
-        raise Problem(404, f"no signature {signature!r} in run {w.run_id!r} and this window")
-    return JSONBody(detail.to_json())
+
+    def detail() -> dict[str, Any]:
+        found = signature_detail(
+            engine, signature, endpoint=endpoint, since=w.since, until=w.until, run_id=w.run_id
+        )
+        if found is None:
+            raise Problem(404, f"no signature {signature!r} in run {w.run_id!r} and this window")
+        return found.to_json()
+
+    return await json_answer(request, detail)

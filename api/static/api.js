@@ -1,20 +1,6 @@
-// Calls to /api/v1 with the bearer token kept in this tab's sessionStorage.
-
-const KEY = "shadowdiff.token";
+// Calls to /api/v1; the browser sends the sign-in cookie (HttpOnly: no script sees the token).
 
 export class Unauthorized extends Error {}
-
-export function token() {
-  return sessionStorage.getItem(KEY);
-}
-
-export function setToken(value) {
-  sessionStorage.setItem(KEY, value);
-}
-
-export function forgetToken() {
-  sessionStorage.removeItem(KEY);
-}
 
 /** GET /api/v1/<path> with the query `params` (null values left out); JSON back. */
 export async function get(path, params = {}) {
@@ -23,7 +9,7 @@ export async function get(path, params = {}) {
     if (value !== null && value !== undefined && value !== "") query.set(name, value);
   }
   const url = `/api/v1/${path}${query.size ? "?" + query : ""}`;
-  const answer = await fetch(url, { headers: { Authorization: `Bearer ${token() || ""}` } });
+  const answer = await fetch(url, { credentials: "same-origin" });
   if (answer.status === 401) throw new Unauthorized("the token was refused");
   const body = await answer.json();
   if (!answer.ok) throw new Error(body.detail || `${answer.status} ${answer.statusText}`);

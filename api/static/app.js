@@ -1,6 +1,7 @@
-// The dashboard's entry: token, pickers, and a view per location hash.
+// The dashboard's entry: pickers, and a view per location hash.
 
-import { Unauthorized, forgetToken, setToken, token } from "./api.js";
+import { alerts } from "./alerts.js";
+import { Unauthorized } from "./api.js";
 import { h } from "./dom.js";
 import { loadRuns, readForm, showCustom } from "./filters.js";
 import * as views from "./views.js";
@@ -10,17 +11,15 @@ const VIEWS = {
   endpoint: views.endpoint,
   signature: views.signature,
   comparison: views.comparison,
+  alerts,
 };
 
 const main = document.getElementById("view");
-const login = document.getElementById("login");
 
-function askForToken(message = "") {
-  login.hidden = false;
-  main.replaceChildren();
-  document.querySelector("header").hidden = true;
-  document.getElementById("login-error").textContent = message;
-  document.getElementById("token").focus();
+// The token stopped being valid (rotated, or the server restarted with others):
+// the page itself now answers with the sign-in form.
+function signInAgain() {
+  location.reload();
 }
 
 async function render() {
@@ -35,8 +34,7 @@ async function render() {
     document.body.dataset.view = path || "endpoints";
   } catch (error) {
     if (error instanceof Unauthorized) {
-      forgetToken();
-      askForToken("That token was refused. Enter a valid one.");
+      signInAgain();
       return;
     }
     main.replaceChildren(h("p", { class: "error" }, String(error.message || error)));
@@ -44,28 +42,18 @@ async function render() {
 }
 
 async function start() {
-  if (!token()) {
-    askForToken();
-    return;
-  }
   try {
     await loadRuns();
   } catch (error) {
-    forgetToken();
-    askForToken(error instanceof Unauthorized ? "That token was refused." : String(error));
+    if (error instanceof Unauthorized) {
+      signInAgain();
+      return;
+    }
+    main.replaceChildren(h("p", { class: "error" }, String(error.message || error)));
     return;
   }
-  login.hidden = true;
-  document.querySelector("header").hidden = false;
   await render();
 }
-
-login.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  setToken(document.getElementById("token").value.trim());
-  document.getElementById("token").value = "";
-  await start();
-});
 
 document.getElementById("filters").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -76,10 +64,6 @@ document.getElementById("range").addEventListener("change", showCustom);
 document.getElementById("run").addEventListener("change", () => {
   readForm();
   render();
-});
-document.getElementById("signout").addEventListener("click", () => {
-  forgetToken();
-  askForToken();
 });
 window.addEventListener("hashchange", render);
 

@@ -1,6 +1,7 @@
-// The four views: endpoints, one endpoint, one signature, one comparison.
+// The four views: endpoints, one endpoint, one signature, one comparison (alerts: alerts.js).
 // Each takes its arguments and the window, reads the API and returns a node.
 
+import { readiness, verdictCell } from "./alerts.js";
 import { get } from "./api.js";
 import { latencyChart, rateChart, sparkline } from "./charts.js";
 import { h, link, ms, percent, when } from "./dom.js";
@@ -27,9 +28,10 @@ function prunedNotes(pruned) {
 
 export async function endpoints() {
   const w = scope();
-  const [report, series] = await Promise.all([
+  const [report, series, judged] = await Promise.all([
     get("endpoints", w),
     get("endpoints/timeseries", { ...w, step: step(w.since, w.until) }),
+    readiness(w),
   ]);
   const spark = new Map(series.series.map((s) => [s.endpoint, s.buckets]));
   const ranked = [...report.endpoints].sort(
@@ -46,6 +48,7 @@ export async function endpoints() {
       h("td", { class: "num" }, e.orphans),
       h("td", { class: "num" }, errors(e.verdicts)),
       h("td", {}, sparkline(spark.get(e.endpoint) ?? [])),
+      verdictCell(judged.get(e.endpoint)),
     ),
   );
   const table = h(
@@ -64,6 +67,7 @@ export async function endpoints() {
         h("th", { class: "num" }, "orphans"),
         h("th", { class: "num" }, "errors"),
         h("th", {}, "mismatch rate over time"),
+        h("th", {}, "readiness"),
       ),
     ),
     h("tbody", {}, rows),

@@ -147,7 +147,10 @@ def command(
     click.echo(f"  shadowdiff readiness --db {db_url} --until end")
     click.echo(f"  shadowdiff show REQUEST_ID --db {db_url}")
     click.echo("")
-    click.echo("dashboard: choose a token, serve, then open http://127.0.0.1:8000/ and paste it")
+    click.echo(
+        "dashboard: choose a token and serve; open http://127.0.0.1:8000/ and sign in with "
+        'the token it echoes (curl: -H "Authorization: Bearer $SHADOWDIFF_API_TOKENS")'
+    )
     click.echo(
         '  export SHADOWDIFF_API_TOKENS="$(openssl rand -hex 24)"; echo "$SHADOWDIFF_API_TOKENS"'
     )

@@ -13,6 +13,9 @@ from shadowdiff.settings import Settings
 
 DEFAULT_PORT = 8000
 
+DEFAULT_CACHE_SECONDS = 5.0
+"""How old an answer may be by default: a dashboard's refresh, not a report's staleness."""
+
 _LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|::1|localhost)$")
 
 
@@ -24,19 +27,36 @@ _LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|::1|localhost)$")
     help="Address to listen on; loopback unless you mean to expose it (then use TLS in front).",
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True)
+@click.option(
+    "--cache-seconds",
+    type=click.FloatRange(0, 300),
+    default=DEFAULT_CACHE_SECONDS,
+    show_default=True,
+    help="How old an answer may be: the same question within this time gets the same answer "
+    "without a query (0: every answer afresh).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes sharing the port: one per core the API may use.",
+)
 @db_option
-def command(host: str, port: int, db_url: str | None) -> None:
+def command(host: str, port: int, cache_seconds: float, workers: int, db_url: str | None) -> None:
     """Serve the query API (/api/v1, OpenAPI at /openapi.json) and the dashboard (/).
 
-    Every /api route and the dashboard's data need `Authorization: Bearer TOKEN`,
-    with a token from SHADOWDIFF_API_TOKENS (comma-separated) or the file named by
-    SHADOWDIFF_API_TOKENS_FILE (one per line). /healthz and /readyz need none.
-    The API only reads: a database role with SELECT alone is enough (see the README).
+    Every route but /healthz and /readyz needs a token from SHADOWDIFF_API_TOKENS
+    (comma-separated) or the file named by SHADOWDIFF_API_TOKENS_FILE (one per
+    line): `Authorization: Bearer TOKEN` from a client; in a browser, / asks for
+    it once and keeps it in an HttpOnly cookie. Answers are at most
+    --cache-seconds old. The API only reads: a database role with SELECT alone
+    is enough (see the README).
     """
-    import uvicorn
-
     from api.app import ApiConfig, create_app
     from api.auth import NoTokens, load_tokens
+    from api.processes import serve
+    from shadowdiff.commands.readiness import readiness_book
 
     settings = Settings()
     secret = settings.shadowdiff_api_tokens
@@ -61,7 +81,13 @@ def command(host: str, port: int, db_url: str | None) -> None:
             "put TLS in front so tokens never cross a network in the clear",
             err=True,
         )
-    app = create_app(ApiConfig(engine=engine, tokens=tokens))
+    config = ApiConfig(
+        engine=engine,
+        tokens=tokens,
+        cache_seconds=cache_seconds,
+        readiness=readiness_book(settings.rules_file),
+    )
+    app = create_app(config)
     click.echo(f"serving {storage.safe_url(engine)} at http://{host}:{port}/", err=True)
     logging.getLogger("api").setLevel(logging.INFO)
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    serve(app, engine, host, port, workers)

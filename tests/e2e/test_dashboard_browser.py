@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import uvicorn
 from click.testing import CliRunner
@@ -129,6 +130,8 @@ def test_dashboard_views_show_the_cli_numbers(
     browser.get(server + "/")
     _wait(browser, "#token").send_keys(TOKEN)
     browser.find_element(By.CSS_SELECTOR, "#login button").click()
+    # The token now lives in a cookie no script on the page can read.
+    assert TOKEN not in browser.execute_script("return document.cookie")
 
     # Endpoints: one row per endpoint, the CLI's figures in each.
     _wait(browser, "#endpoints tbody tr")
@@ -146,6 +149,21 @@ def test_dashboard_views_show_the_cli_numbers(
     }
     rates = [float(v[2].rstrip("%")) for v in shown.values()]
     assert rates == sorted(rates, reverse=True)  # ranked by mismatch rate
+    # Each endpoint's readiness over the whole run is the CLI's verdict.
+    (whole,) = list_runs(engine)
+    assert whole.first_minute is not None and whole.end is not None
+    seconds = int((whole.end - whole.first_minute).total_seconds())
+    judged = _cli_json(
+        "readiness", "--db", demo_db, "--until", whole.end.isoformat(), "--window", f"{seconds}s"
+    )
+    verdicts = {
+        row.get_attribute("data-endpoint"): row.find_element(By.CSS_SELECTOR, ".verdict").text
+        for row in rows
+    }
+    assert verdicts == {
+        r["endpoint"]: "ready" if r["verdict"] == "ready" else "not ready"
+        for r in judged["endpoints"]
+    }
     _shot(browser, tmp_path, "endpoints")
 
     # One endpoint: its chart drawn, its summary the series' own figures.
@@ -211,10 +229,41 @@ def test_dashboard_views_show_the_cli_numbers(
     engine.dispose()
 
 
-def test_a_wrong_token_is_asked_again(server: str, browser: WebDriver) -> None:
+def test_the_alerts_view_lists_the_cli_alerts(
+    server: str, browser: WebDriver, demo_db: str, tmp_path: Path
+) -> None:
+    _sign_in(browser, server)
+    cli = _cli_json("alerts", "--db", demo_db)["alerts"]
+    assert cli, "the demo raised no alert: nothing to show"
+    _wait(browser, "#nav-alerts").click()
+    _wait(browser, "#alerts tbody tr")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#alerts tbody tr")
+    assert [r.get_attribute("data-alert") for r in rows] == [a["id"] for a in cli]
+    assert [r.find_element(By.CSS_SELECTOR, ".state").text for r in rows] == [
+        a["state"] for a in cli
+    ]
+    examples = rows[0].find_elements(By.CSS_SELECTOR, "td:last-child a code")
+    assert [e.text for e in examples] == cli[0]["examples"]
+    _shot(browser, tmp_path, "alerts")
+
+
+def _sign_in(browser: WebDriver, server: str) -> None:
+    browser.get(server + "/healthz")
+    browser.delete_all_cookies()
     browser.get(server + "/")
-    browser.execute_script("sessionStorage.clear()")
-    browser.get(server + "/")
+    _wait(browser, "#token").send_keys(TOKEN)
+    browser.find_element(By.CSS_SELECTOR, "#login button").click()
+
+
+def _cli_json(*args: str) -> Any:
+    result = CliRunner().invoke(main, [*args, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return orjson.loads(result.output)
+
+
+def test_signing_out_and_a_wrong_token_are_asked_again(server: str, browser: WebDriver) -> None:
+    _sign_in(browser, server)
+    _wait(browser, "#signout button").click()
     _wait(browser, "#token").send_keys("not-the-token-at-all")
     browser.find_element(By.CSS_SELECTOR, "#login button").click()
     WebDriverWait(browser, WAIT_S).until(
