@@ -2,8 +2,9 @@
 
 Starts a local PostgreSQL server, loads `BENCH_API_ROWS` (10,000,000)
 comparisons with the store benchmark's loader (`benchmarks.store.load`: 30
-days, 50 endpoints, 2 % mismatching), and runs `shadowdiff serve` on it as a
-child process on loopback. Then `BENCH_API_CLIENTS` (50) clients, each with
+days, 50 endpoints, 2 % mismatching), compacts its latency into 5-minute spans
+as the worker's leader would have (`api_compact_s`), and runs `shadowdiff
+serve` on it as a child process on loopback. Then `BENCH_API_CLIENTS` (50) clients, each with
 its own connection, send requests back to back for `BENCH_API_SECONDS` (20)
 seconds per pass:
 
@@ -50,7 +51,7 @@ import aiohttp
 from benchmarks._child import Child
 from benchmarks._latency import _percentile
 from benchmarks._services import cores, fresh_database, running
-from benchmarks.store import _endpoint_names, load
+from benchmarks.store import _endpoint_names, compact, load
 
 ROUTES = ("endpoints", "timeseries", "comparisons", "comparison")
 """The mix's routes, in the order of its paths."""
@@ -198,6 +199,8 @@ def main() -> None:
         with fresh_database(services.postgres_url) as url:
             rate, example = load(url, rows, seed=1, end=end)
             print(f"api_load_rows_per_s: {rate:.0f}", flush=True)
+            # The worker's leader keeps latency compacted; after a bulk load, once.
+            print(f"api_compact_s: {compact(url):.1f}", flush=True)
             token = secrets.token_hex(24)
             mix = [
                 f"/api/v1/endpoints?since={day_ago}&until={until}",
