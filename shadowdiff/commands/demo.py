@@ -17,6 +17,7 @@ from shadowdiff.commands.mismatches import format_report
 from shadowdiff.rules import resolve_alert_rules, resolve_rules, rules_option
 from shadowdiff.settings import Settings
 from storage.alert_store import list_alerts
+from storage.queries import stored_span
 from streams.capture import CaptureError, count_records, read_capture
 from streams.pipeline import run_pipeline
 
@@ -135,7 +136,7 @@ def command(
     click.echo(f"  shadowdiff mismatches --db {db_url}")
     click.echo(f"  shadowdiff signatures --db {db_url}")
     click.echo(f"  shadowdiff alerts --db {db_url}")
-    span = storage.queries.stored_span(engine)
+    span = stored_span(engine)
     if span is not None:
         since, until = (t.strftime("%Y-%m-%dT%H:%MZ") for t in span)
         click.echo(
