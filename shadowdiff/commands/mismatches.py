@@ -7,6 +7,7 @@ import orjson
 
 import storage
 from shadowdiff.commands.db import db_option, open_store, store_errors
+from shadowdiff.display import path_text
 from shadowdiff.window import window, window_options
 
 
@@ -48,7 +49,8 @@ def format_report(report: storage.MismatchReport) -> str:
         w_count = max(len(str(p.count)) for _, p in paths)
         w_kind = max(len(p.kind) for _, p in paths)
         for name, p in paths:
-            lines.append(f"  {name:<{w_name}}  {p.count:>{w_count}}  {p.kind:<{w_kind}}  {p.path}")
+            path = path_text(p.path)
+            lines.append(f"  {name:<{w_name}}  {p.count:>{w_count}}  {p.kind:<{w_kind}}  {path}")
     notes = report.pruned.notes()
     if notes:
         lines.extend(["", *notes])

@@ -245,5 +245,5 @@ def _run(config: WorkerConfig, loglevel: str) -> None:
         )
         if unreadable is None:
             raise
-        click.echo(f"error: {unreadable.message}", err=True)
+        click.echo(f"Error: {unreadable.message}", err=True)
         raise SystemExit(unreadable.status) from None
