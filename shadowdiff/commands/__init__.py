@@ -29,6 +29,7 @@ SUMMARIES: dict[str, str] = {
     "publish": "Send every exchange in CAPTURE (.jsonl or .avro) to Kafka.",
     "readiness": "Per endpoint: ready to move to the candidate, or not ready and why.",
     "reprocess": "Judge history (Kafka, a capture, an archive) again under new rules.",
+    "rules": "Check comparison rules files before a worker or a reprocessing uses them.",
     "runs": "List the runs: the live stream's, and every reprocessing.",
     "serve": "Serve the query API (/api/v1, OpenAPI at /openapi.json) and dashboard.",
     "show": "Show the stored comparison of REQUEST_ID and its differences.",
