@@ -6,7 +6,7 @@ import contextlib
 import shutil
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from comparator.coverage import unmatched
 from shadowdiff.commands.alerts import format_alerts
 from shadowdiff.commands.db import open_store
 from shadowdiff.commands.mismatches import format_report
+from shadowdiff.recorded import shift_into, shift_to, shifted
 from shadowdiff.rules import resolve_alert_rules, resolve_rules, rules_option
 from shadowdiff.settings import Settings
 from shadowdiff.skipped import EXIT_SKIPPED, Skipped
@@ -70,8 +71,18 @@ def _count(n: int, noun: str) -> str:
 @click.option(
     "--strict", is_flag=True, help="Stop at the first malformed record instead of skipping it."
 )
+@click.option(
+    "--as-recorded",
+    is_flag=True,
+    help="Keep the shipped sample's own times (2025-01-06) instead of moving it to end now.",
+)
 def command(
-    capture: Path | None, db_url: str | None, rules_file: Path | None, grace_s: float, strict: bool
+    capture: Path | None,
+    db_url: str | None,
+    rules_file: Path | None,
+    grace_s: float,
+    strict: bool,
+    as_recorded: bool,
 ) -> None:
     """Join, compare and store a capture in one process, then print the mismatch report.
 
@@ -80,8 +91,11 @@ def command(
     `shadowdiff mismatches --db URL` or `shadowdiff show REQUEST_ID --db URL`.
     Malformed records are skipped, counted and shown (the first few), and the
     exit status is then 3; with --strict the first one stops the run (status 1).
+    The shipped sample is moved in time to end now, so `--since 1h` finds it;
+    a capture of your own keeps its times.
     """
     settings = Settings()
+    moved = capture is None and not as_recorded
     capture = capture or sample_capture()
     rules = resolve_rules(rules_file or settings.rules_file)
     if db_url is None:
@@ -90,6 +104,10 @@ def command(
     engine = open_store(db_url)
     try:
         storage.upgrade(engine)
+        shift = timedelta(0)
+        if moved:
+            span = stored_span(engine)
+            shift = shift_into(span[1]) if span else shift_to(datetime.now(UTC))
         writer = storage.ResultWriter(
             engine,
             rules_version=rules.version,
@@ -107,7 +125,7 @@ def command(
         )
         with bar or contextlib.nullcontext():
             stats = run_pipeline(
-                read_capture(capture, on_skip=None if strict else skipped),
+                shifted(read_capture(capture, on_skip=None if strict else skipped), shift),
                 rules,
                 writer,
                 grace=timedelta(seconds=grace_s),
