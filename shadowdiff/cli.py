@@ -1,25 +1,42 @@
 """The `shadowdiff` command: the composition root.
 
-Each sub-command lives in its own module under `shadowdiff.commands` and is
-registered here; this module only assembles them.
+Each sub-command lives in its own module under `shadowdiff.commands`; the
+group finds them by name and imports only the one that runs (see that package).
 """
 
 from __future__ import annotations
 
 import click
-from pydantic import ValidationError
 
-from shadowdiff.commands import COMMANDS
-from shadowdiff.settings import describe
+from shadowdiff import commands
 
 
 class _Commands(click.Group):
-    """The command group: a bad setting in the environment is reported, not raised."""
+    """The command group: sub-commands loaded on use; a bad setting reported, not raised."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return commands.names()
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return commands.load(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, commands.summary(name)) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except ValidationError as error:
+        except ValueError as error:
+            # Imported only here: pydantic comes with the settings, which not every
+            # command builds, and its ValidationError is a ValueError.
+            from pydantic import ValidationError
+
+            from shadowdiff.settings import describe
+
+            if not isinstance(error, ValidationError):
+                raise
             raise click.ClickException(
                 f"bad setting in the environment:\n{describe(error)}"
             ) from error
@@ -41,7 +58,3 @@ def main() -> None:
     Connections come from KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL; most commands
     take flags that override them.
     """
-
-
-for command in COMMANDS:
-    main.add_command(command)

@@ -25,7 +25,9 @@ bzip2, snappy, xz, zstandard); files are written with `DEFAULT_AVRO_CODEC`
 
 Reading streams record by record, so captures larger than memory are fine. A
 malformed record raises `CaptureError` naming the file, the line (or record)
-number and the problem.
+number and the problem; given `on_skip`, the reader hands it that error instead
+and goes on with the next record. An Avro block that cannot be decompressed or
+decoded still stops the read: the records after it cannot be found.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import binascii
 import lzma
 import sys
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
@@ -103,12 +105,28 @@ def capture_format(path: Path, fmt: CaptureFormat | None = None) -> CaptureForma
         ) from None
 
 
-def read_capture(path: str | Path, fmt: CaptureFormat | None = None) -> Iterator[Exchange]:
-    """The exchanges in a capture file, in file order, read lazily."""
+OnSkip = Callable[["CaptureError"], None]
+"""Told of each malformed record a lenient read skips."""
+
+
+def read_capture(
+    path: str | Path, fmt: CaptureFormat | None = None, *, on_skip: OnSkip | None = None
+) -> Iterator[Exchange]:
+    """The exchanges in a capture file, in file order, read lazily.
+
+    A malformed record raises `CaptureError`, or with `on_skip` is passed to it
+    and skipped.
+    """
     path = Path(path)
     if capture_format(path, fmt) == "avro":
-        return _read_avro(path)
-    return _read_jsonl(path)
+        return _read_avro(path, on_skip)
+    return _read_jsonl(path, on_skip)
+
+
+def _skip_or_raise(error: CaptureError, on_skip: OnSkip | None) -> None:
+    if on_skip is None:
+        raise error from None
+    on_skip(error)
 
 
 def count_records(path: str | Path, fmt: CaptureFormat | None = None) -> int | None:
@@ -283,25 +301,27 @@ def from_json(obj: object) -> Exchange:
     )
 
 
-def _read_jsonl(path: Path) -> Iterator[Exchange]:
+def _read_jsonl(path: Path, on_skip: OnSkip | None) -> Iterator[Exchange]:
     with path.open("rb") as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
-                yield from_json(orjson.loads(line))
+                exchange = from_json(orjson.loads(line))
             except orjson.JSONDecodeError as exc:
-                raise CaptureError(
-                    path, number, f"not valid JSON: {exc.msg} at character {exc.pos + 1}"
-                ) from None
+                problem = f"not valid JSON: {exc.msg} at character {exc.pos + 1}"
+                _skip_or_raise(CaptureError(path, number, problem), on_skip)
+                continue
             except ValueError as exc:
-                raise CaptureError(path, number, str(exc)) from None
+                _skip_or_raise(CaptureError(path, number, str(exc)), on_skip)
+                continue
+            yield exchange
 
 
 # --- Avro object container files --------------------------------------------------
 
 
-def _read_avro(path: Path) -> Iterator[Exchange]:
+def _read_avro(path: Path, on_skip: OnSkip | None) -> Iterator[Exchange]:
     with path.open("rb") as stream:
         try:
             records = fastavro.reader(stream)
@@ -331,9 +351,11 @@ def _read_avro(path: Path) -> Iterator[Exchange]:
                     path, number, f"undecodable record: {exc}", unit="record"
                 ) from None
             try:
-                yield codec.from_record(record)  # type: ignore[arg-type]
+                exchange = codec.from_record(record)  # type: ignore[arg-type]
             except codec.DecodeError as exc:
-                raise CaptureError(path, number, exc.reason, unit="record") from None
+                _skip_or_raise(CaptureError(path, number, exc.reason, unit="record"), on_skip)
+                continue
+            yield exchange
 
 
 def _write_avro(path: Path, exchanges: Iterable[Exchange], avro_codec: AvroCodec) -> int:

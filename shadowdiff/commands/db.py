@@ -12,12 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
-from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 
 import storage
-from shadowdiff.settings import Settings
-from storage import retention
 from storage.timespec import parse_duration
 
 db_option = click.option(
@@ -36,7 +33,12 @@ def open_store(db_url: str | None, *, existing: bool = False) -> Engine:
     an error (SQLite would create an empty one, and a mistyped path would read
     as a store without a schema).
     """
-    url = db_url or Settings().database_url
+    url = db_url
+    if url is None:
+        # Imported here: with --db given, a query need not load the settings' pydantic.
+        from shadowdiff.settings import Settings
+
+        url = Settings().database_url
     try:
         engine = storage.connect(url)
     except Exception as error:  # a malformed URL or an unknown driver
@@ -76,6 +78,8 @@ def command() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def upgrade(db_url: str | None, revision: str) -> None:
     """Create the tables, or bring them up to date. Safe to run again."""
+    from alembic.util.exc import CommandError  # here: Alembic is slow to import
+
     engine = open_store(db_url)
     with store_errors():
         try:
@@ -134,6 +138,8 @@ def prune(
     dropped; on SQLite the rows are deleted. Reports keep counting pruned raw
     time from the rollups, and say when a window reaches into pruned time.
     """
+    from storage import retention  # here: the partition helpers only prune needs
+
     raw_age = _age(older_than, "--older-than")
     rollup_age = _age(rollups_older_than, "--rollups-older-than")
     if raw_age is None and rollup_age is None:

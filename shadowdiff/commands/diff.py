@@ -16,26 +16,22 @@ from typing import Any, TypeVar
 import click
 
 from comparator import Comparison, Observation, RulesError, RuleSet, compare, load_rules
+from shadowdiff.display import path_text, value_text
 
 _COLOURS = {"primary": "red", "candidate": "green"}
+
+
+class _Trouble(click.ClickException):
+    """The command cannot run: reported like every command's error, but exit 2 as diff(1)."""
+
+    exit_code = 2
 
 
 def _read(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise click.exceptions.Exit(_fail(f"cannot read {path}: {exc.strerror}")) from None
-
-
-def _fail(message: str) -> int:
-    click.echo(f"shadowdiff diff: {message}", err=True)
-    return 2
-
-
-def _value(value: Any) -> str:
-    if value is None:
-        return "—"
-    return json.dumps(value, ensure_ascii=False, default=str)
+        raise _Trouble(f"cannot read {path}: {exc.strerror}") from None
 
 
 def as_json(comparison: Comparison) -> str:
@@ -75,7 +71,12 @@ def as_table(comparison: Comparison, colour: bool) -> str:
     if not comparison.differences:
         return "\n".join(lines)
     rows = [
-        (d.path or "(body)", d.kind.value, _value(d.primary), _value(d.candidate))
+        (
+            path_text(d.path),
+            d.kind.value,
+            value_text(d.primary, d.kind.value, "primary"),
+            value_text(d.candidate, d.kind.value, "candidate"),
+        )
         for d in comparison.differences
     ]
     path_w = min(max(len(r[0]) for r in [*rows, ("path", "", "", "")]), 40)
@@ -148,7 +149,7 @@ def command(
     try:
         rules = load_rules(rules_file) if rules_file else RuleSet.default()
     except RulesError as exc:
-        raise click.exceptions.Exit(_fail(str(exc))) from None
+        raise _Trouble(str(exc)) from None
     primary = Observation(status_primary, _read(primary_file), content_type=content_type)
     candidate = Observation(status_candidate, _read(candidate_file), content_type=content_type)
     comparison = compare(primary, candidate, rules, endpoint=endpoint)

@@ -6,7 +6,9 @@ import click
 import orjson
 
 import storage
+from shadowdiff.closest import hint
 from shadowdiff.commands.db import db_option, open_store, store_errors
+from shadowdiff.display import path_text
 from shadowdiff.window import window, window_options
 
 
@@ -48,7 +50,8 @@ def format_report(report: storage.MismatchReport) -> str:
         w_count = max(len(str(p.count)) for _, p in paths)
         w_kind = max(len(p.kind) for _, p in paths)
         for name, p in paths:
-            lines.append(f"  {name:<{w_name}}  {p.count:>{w_count}}  {p.kind:<{w_kind}}  {p.path}")
+            path = path_text(p.path)
+            lines.append(f"  {name:<{w_name}}  {p.count:>{w_count}}  {p.kind:<{w_kind}}  {path}")
     notes = report.pruned.notes()
     if notes:
         lines.extend(["", *notes])
@@ -92,5 +95,9 @@ def command(
         )
     if as_json:
         click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
-    else:
-        click.echo(format_report(report))
+        return
+    click.echo(format_report(report))
+    if endpoint is not None and not report.endpoints:
+        with store_errors():
+            known = storage.mismatch_report(engine, run_id=run_id, top_paths=0).endpoints
+        click.echo(f"endpoint {endpoint!r}: {hint(endpoint, (e.endpoint for e in known))}")

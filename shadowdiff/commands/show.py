@@ -8,15 +8,14 @@ import click
 
 import storage
 from shadowdiff.commands.db import db_option, open_store, store_errors
+from shadowdiff.display import Side, path_text, value_text
 from storage.jsontext import json_text
 
 _VALUE_WIDTH = 40
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    text = value if isinstance(value, str) else json_text(value).decode()
+def _cell(value: Any, kind: str, side: Side) -> str:
+    text = value_text(value, kind, side)
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
 
 
@@ -37,7 +36,13 @@ def format_detail(detail: storage.ComparisonDetail) -> str:
         lines.append("no differences")
         return "\n".join(lines)
     rows = [("path", "kind", "primary", "candidate")] + [
-        (d.path, d.kind, _cell(d.primary), _cell(d.candidate)) for d in detail.differences
+        (
+            path_text(d.path),
+            d.kind,
+            _cell(d.primary, d.kind, "primary"),
+            _cell(d.candidate, d.kind, "candidate"),
+        )
+        for d in detail.differences
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines.append("")
@@ -56,8 +61,9 @@ def command(request_id: str, run_id: str, as_json: bool, db_url: str | None) -> 
     engine = open_store(db_url, existing=True)
     with store_errors():
         detail = storage.comparison_detail(engine, request_id, run_id=run_id)
-    if detail is None:
-        raise click.ClickException(f"no comparison for request {request_id!r} in run {run_id!r}")
+    if detail is None:  # nothing found is an answer, not a failure
+        click.echo(f"no comparison for request {request_id!r} in run {run_id!r}")
+        return
     if as_json:
         click.echo(json_text(detail.to_json(), indent=True).decode())
     else:

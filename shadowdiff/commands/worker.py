@@ -219,6 +219,7 @@ def _run(config: WorkerConfig, loglevel: str) -> None:
 
     from streams.app import build_app
     from streams.metrics_http import MetricsPortUnavailable
+    from streams.startup_log import quiet_startup
     from streams.unreadable import explain
 
     with store_errors():  # building the app opens the store: say what to do if it can't
@@ -235,6 +236,7 @@ def _run(config: WorkerConfig, loglevel: str) -> None:
     # above, which makes every aiokafka debug call build a log record: ~3% of
     # the worker's time, for an animation nobody sees in a service.
     worker.spinner = None
+    quiet_startup()
     try:
         worker.execute_from_commandline()
     except SystemExit:
@@ -246,5 +248,5 @@ def _run(config: WorkerConfig, loglevel: str) -> None:
         )
         if unreadable is None:
             raise
-        click.echo(f"error: {unreadable.message}", err=True)
+        click.echo(f"Error: {unreadable.message}", err=True)
         raise SystemExit(unreadable.status) from None
