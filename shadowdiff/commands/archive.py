@@ -13,7 +13,7 @@ from aiokafka.errors import KafkaConnectionError
 from shadowdiff.brokers import bootstrap_option, kafka_errors_reported_by_us, resolve_brokers
 from shadowdiff.settings import Settings
 from streams.replay.archive import ArchiveCounters
-from streams.replay.archive_file import Compression, available
+from streams.replay.archive_file import Compression
 from streams.replay.archiver import ArchiverConfig, run_archiver
 
 
@@ -101,11 +101,6 @@ def command(
     partition at most, on any machines, with the same --group and a shared DIR.
     Ctrl-C or SIGTERM closes the open files and commits before exiting.
     """
-    if not available(compression):
-        raise click.BadParameter(
-            "zstandard needs the zstandard package: pip install zstandard, or use deflate",
-            param_hint="--compression",
-        )
     settings = Settings()
     config = ArchiverConfig(
         brokers=resolve_brokers(bootstrap, settings),

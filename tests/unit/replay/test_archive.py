@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import fastavro
 import pytest
 from click.testing import CliRunner
 
@@ -100,3 +101,15 @@ def test_ticks_close_hours_and_bad_records_are_not_archived(tmp_path: Path) -> N
     assert (made.first, made.last) == (0, 0)
     assert archive.commit_offset() == 4
     assert [e.request_id for e in read_capture(made.path(tmp_path))] == [one.request_id]
+
+
+def test_zstandard_files_are_captures(tmp_path: Path, log: list[Exchange]) -> None:
+    archive = _archive(tmp_path, compression="zstandard")
+    for offset, exchange in enumerate(log[:200]):
+        archive.add(offset, codec.encode(exchange))
+    [made] = archive.close_all()
+    with made.path(tmp_path).open("rb") as stream:
+        assert fastavro.reader(stream).metadata["avro.codec"] == "zstandard"
+    assert [to_json(e) for e in read_capture(made.path(tmp_path))] == [
+        to_json(e) for e in log[:200]
+    ]
