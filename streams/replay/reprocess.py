@@ -102,10 +102,12 @@ def remaining(engine: Engine, run_id: str, units: Sequence[Unit]) -> tuple[list[
         if checkpoint is not None and checkpoint.done:
             continue
         pending.append(unit)
-        names = [path.name for path in unit.files]
-        first = names.index(checkpoint.file) if checkpoint and checkpoint.file in names else 0
-        left = Unit(unit.name, unit.files[first:]).count()
-        total += max(left - (checkpoint.record if checkpoint and first < len(names) else 0), 0)
+        if checkpoint is None:
+            total += unit.count()
+            continue
+        left = unit.after(checkpoint.file)
+        done = checkpoint.record if checkpoint.file in left.names else 0
+        total += max(left.count() - done, 0)
     return pending, total
 
 
@@ -122,7 +124,7 @@ def replay_unit(
     start = (
         Position(checkpoint.file, checkpoint.record)
         if checkpoint is not None
-        else Position(unit.files[0].name, 0)
+        else Position(unit.names[0], 0)
     )
 
     def save(position: Position, watermark: datetime | None, done: bool) -> None:
