@@ -96,7 +96,13 @@ class Unit:
         return Unit(self.name, self.files[first:], self.location)
 
     def count(self) -> int:
-        """About how many records the unit holds (for progress), read without decoding."""
+        """About how many records the unit holds (for progress), read without decoding.
+
+        0 (unknown) for files off the local disk: counting reads a file through,
+        which on an object store would download everything twice.
+        """
+        if self.location.local is None:
+            return 0
         total = 0
         for file in self.files:
             with self.location.open(file) as stream:

@@ -103,6 +103,11 @@ def test_sources_given_as_fsspec_urls_read_as_local_paths_do(
     run(url, tmp_path / "archive", "local")
     run(url, memory, "memory", workers=2)
     run(url, f"file://{capture}", "file-url")
+    # Progress counts local files only (counting would download remote ones).
+    assert sum(unit.count() for unit in open_source(tmp_path / "archive", Window())) == len(
+        traffic[0]
+    )
+    assert [unit.count() for unit in open_source(memory, Window())] == [0, 0]
     whole = run_rows(url, "local")
     assert len(whole) == PAIRS
     assert run_rows(url, "memory") == whole
