@@ -197,7 +197,9 @@ class KafkaBroker(LocalService):
         (self.data_dir / "log4j2.properties").write_text(_LOG4J2 % self.log_path, encoding="utf-8")
 
     def _format(self, lib: Path) -> None:
-        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
+        cluster_id = "-"
+        while cluster_id.startswith("-"):  # the formatter would read it as an option
+            cluster_id = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
         run(
             [
                 "java",

@@ -38,9 +38,10 @@ import lzma
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal, get_args
+from typing import IO, Any, Final, Literal, get_args
 
 import cramjam
 import fastavro
@@ -109,18 +110,29 @@ OnSkip = Callable[["CaptureError"], None]
 """Told of each malformed record a lenient read skips."""
 
 
+def _opened(path: Path, stream: IO[bytes] | None) -> AbstractContextManager[IO[bytes]]:
+    # A stream the caller opened stays the caller's to close.
+    return nullcontext(stream) if stream is not None else path.open("rb")
+
+
 def read_capture(
-    path: str | Path, fmt: CaptureFormat | None = None, *, on_skip: OnSkip | None = None
+    path: str | Path,
+    fmt: CaptureFormat | None = None,
+    *,
+    on_skip: OnSkip | None = None,
+    stream: IO[bytes] | None = None,
 ) -> Iterator[Exchange]:
     """The exchanges in a capture file, in file order, read lazily.
 
     A malformed record raises `CaptureError`, or with `on_skip` is passed to it
-    and skipped.
+    and skipped. `stream`: read from it (a file already open, on any
+    filesystem) instead of opening `path`, which then only names the file (its
+    format, errors).
     """
     path = Path(path)
     if capture_format(path, fmt) == "avro":
-        return _read_avro(path, on_skip)
-    return _read_jsonl(path, on_skip)
+        return _read_avro(path, on_skip, stream)
+    return _read_jsonl(path, on_skip, stream)
 
 
 def _skip_or_raise(error: CaptureError, on_skip: OnSkip | None) -> None:
@@ -129,14 +141,17 @@ def _skip_or_raise(error: CaptureError, on_skip: OnSkip | None) -> None:
     on_skip(error)
 
 
-def count_records(path: str | Path, fmt: CaptureFormat | None = None) -> int | None:
+def count_records(
+    path: str | Path, fmt: CaptureFormat | None = None, *, stream: IO[bytes] | None = None
+) -> int | None:
     """Roughly how many exchanges a capture holds, read without decoding them.
 
     For progress bars: lines of a JSON Lines file (blank ones included), the
     block counts of an Avro container; None when the file cannot tell.
+    `stream` as for `read_capture`.
     """
     path = Path(path)
-    with path.open("rb") as stream:
+    with _opened(path, stream) as stream:
         if capture_format(path, fmt) == "jsonl":
             return sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
         try:
@@ -301,8 +316,8 @@ def from_json(obj: object) -> Exchange:
     )
 
 
-def _read_jsonl(path: Path, on_skip: OnSkip | None) -> Iterator[Exchange]:
-    with path.open("rb") as lines:
+def _read_jsonl(path: Path, on_skip: OnSkip | None, stream: IO[bytes] | None) -> Iterator[Exchange]:
+    with _opened(path, stream) as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -321,8 +336,8 @@ def _read_jsonl(path: Path, on_skip: OnSkip | None) -> Iterator[Exchange]:
 # --- Avro object container files --------------------------------------------------
 
 
-def _read_avro(path: Path, on_skip: OnSkip | None) -> Iterator[Exchange]:
-    with path.open("rb") as stream:
+def _read_avro(path: Path, on_skip: OnSkip | None, source: IO[bytes] | None) -> Iterator[Exchange]:
+    with _opened(path, source) as stream:
         try:
             records = fastavro.reader(stream)
             # Resolving against the reader schema costs about 40% of the read; files

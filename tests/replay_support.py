@@ -29,7 +29,7 @@ def partition_of(request_id: str, partitions: int) -> int:
     return zlib.crc32(request_id.encode()) % partitions
 
 
-def write_archive(root: Path, exchanges: Sequence[Exchange], partitions: int) -> int:
+def write_archive(root: Path | str, exchanges: Sequence[Exchange], partitions: int) -> int:
     """Lay `exchanges` out as the archiver would: per partition (by request id), per hour.
 
     Offsets are positions within each partition; returns how many files were made.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import timedelta
-from pathlib import Path
 
 import click
 from aiokafka.errors import KafkaConnectionError
@@ -13,8 +12,9 @@ from aiokafka.errors import KafkaConnectionError
 from shadowdiff.brokers import bootstrap_option, kafka_errors_reported_by_us, resolve_brokers
 from shadowdiff.settings import Settings
 from streams.replay.archive import ArchiveCounters
-from streams.replay.archive_file import Compression, available
+from streams.replay.archive_file import Compression
 from streams.replay.archiver import ArchiverConfig, run_archiver
+from streams.replay.location import Location, LocationError
 
 
 def _line(counters: ArchiveCounters) -> str:
@@ -39,10 +39,11 @@ async def _run(config: ArchiverConfig) -> ArchiveCounters:
 @click.command("archive")
 @click.option(
     "--to",
-    "root",
+    "target",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Directory of the archive (made if missing): DIR/partition=N/HOUR_FIRST-LAST.avro.",
+    metavar="DIR|URL",
+    help="Directory of the archive (made if missing): DIR/partition=N/HOUR_FIRST-LAST.avro; "
+    "or an fsspec URL (s3://bucket/archive, gs://..., with s3fs, gcsfs installed).",
 )
 @click.option(
     "--group",
@@ -83,7 +84,7 @@ async def _run(config: ArchiverConfig) -> ArchiveCounters:
 @click.option("--topic", metavar="TOPIC", help="Topic to archive [EXCHANGES_TOPIC].")
 @bootstrap_option
 def command(
-    root: Path,
+    target: str,
     group: str,
     compression: Compression,
     close_after_s: float,
@@ -101,11 +102,11 @@ def command(
     partition at most, on any machines, with the same --group and a shared DIR.
     Ctrl-C or SIGTERM closes the open files and commits before exiting.
     """
-    if not available(compression):
-        raise click.BadParameter(
-            "zstandard needs the zstandard package: pip install zstandard, or use deflate",
-            param_hint="--compression",
-        )
+    try:
+        root = Location.of(target)
+        root.makedirs()
+    except (LocationError, OSError) as error:
+        raise click.BadParameter(str(error), param_hint="--to") from error
     settings = Settings()
     config = ArchiverConfig(
         brokers=resolve_brokers(bootstrap, settings),
@@ -118,7 +119,6 @@ def command(
         stop_when_idle_s=idle_s,
         schema_id=settings.confluent_schema_id,
     )
-    root.mkdir(parents=True, exist_ok=True)
     try:
         with kafka_errors_reported_by_us():
             counters = asyncio.run(_run(config))

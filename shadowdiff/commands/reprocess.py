@@ -79,7 +79,7 @@ def _job(
                     return reprocess_kafka(engine, plan, kafka, report)
 
             return _Job(total, run)
-        units = open_source(Path(source), plan.window)
+        units = open_source(source, plan.window)
         start_run(engine, plan, note or f"reprocess of {source}")
     except (SourceError, RunConflict, ValueError) as error:
         raise click.ClickException(str(error)) from error
@@ -98,7 +98,8 @@ def _job(
     required=True,
     metavar="kafka|CAPTURE|DIR",
     help="`kafka` (the exchanges topic, over --from/--to), a capture file (.jsonl, .avro), "
-    "or a directory written by `shadowdiff archive`.",
+    "or a directory written by `shadowdiff archive`; files and directories may be fsspec "
+    "URLs (s3://bucket/archive, ...).",
 )
 @rules_option
 @click.option(

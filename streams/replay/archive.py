@@ -35,8 +35,9 @@ from streams.replay.layout import (
     ArchiveFile,
     hour_of,
     list_archive,
-    partition_dir,
+    partition_folder,
 )
+from streams.replay.location import Location
 
 
 @dataclass(slots=True)
@@ -52,7 +53,7 @@ class PartitionArchive:
 
     def __init__(
         self,
-        root: Path,
+        root: Path | Location,
         partition: int,
         *,
         compression: Compression = "deflate",
@@ -61,7 +62,7 @@ class PartitionArchive:
         schema_id: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.root = root
+        self.root = Location.of(root)
         self.partition = partition
         self.compression: Compression = compression
         self.close_after = close_after
@@ -73,12 +74,11 @@ class PartitionArchive:
         self._closed: dict[datetime, list[ArchiveFile]] = {}
         self._watermark: datetime | None = None
         self._next_offset: int | None = None
-        folder = partition_dir(root, partition)
-        if folder.is_dir():
-            # A crash left these half-written; their records are read again.
-            for partial in folder.glob(f"*{PARTIAL_SUFFIX}"):
-                partial.unlink()
-        for made in list_archive(root).get(partition, []):
+        folder = partition_folder(partition)
+        for name, _ in self.root.entries(folder):
+            if name.endswith(PARTIAL_SUFFIX):  # a crash left it half-written; read again
+                self.root.remove(folder, name)
+        for made in list_archive(self.root).get(partition, []):
             self._closed.setdefault(made.hour, []).append(made)
 
     def add(self, offset: int, value: bytes | None, *, tick: datetime | None = None) -> None:

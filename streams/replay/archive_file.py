@@ -6,12 +6,21 @@ fsyncs the file, renames it to its final name (partition, hour, offset range;
 see `streams.replay.layout`) and fsyncs the directory, so once `close` returns
 the file survives a crash of the machine, and before it returns no final name
 exists: a reader never sees half a file.
+
+On another filesystem (an object store: `s3://`, `gs://`, ...; see
+`streams.replay.location`) there is no atomic rename: a copy and a delete could
+show a reader half a file, or leave two. There the records are spooled to a
+local temporary file, and closing uploads it under its final name in one
+piece; object stores make an object visible only once its upload (single or
+multipart) completes, so the final name again appears only whole, and `close`
+returns once the store has acknowledged it. Nothing `.partial` is ever written
+there; a crash loses the spool file, whose records are read again.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -19,22 +28,15 @@ from typing import Any, BinaryIO, Literal
 from fastavro.write import Writer
 
 from streams import codec
-from streams.replay.layout import ArchiveFile, partial_name, partition_dir
+from streams.replay.layout import ArchiveFile, partial_name, partition_folder
+from streams.replay.location import Location
 
 Compression = Literal["deflate", "zstandard", "null"]
-"""Block compression of archive files: ``deflate`` (always available), ``zstandard``
-(when the `zstandard` package is installed), ``null`` (none)."""
+"""Block compression of archive files: ``deflate`` (what every Avro reader knows),
+``zstandard`` (smaller and faster; fastavro's zstandard extra is installed with
+shadowdiff), ``null`` (none)."""
 
 DEFAULT_BLOCK_RECORDS = 1000
-
-
-def available(compression: Compression) -> bool:
-    """Whether this installation can write `compression`."""
-    return compression != "zstandard" or importlib.util.find_spec("zstandard") is not None
-
-
-def default_compression() -> Compression:
-    return "zstandard" if available("zstandard") else "deflate"
 
 
 def fsync_dir(path: Path) -> None:
@@ -51,7 +53,7 @@ class OpenFile:
 
     def __init__(
         self,
-        root: Path,
+        root: Path | Location,
         partition: int,
         hour: datetime,
         first: int,
@@ -59,18 +61,24 @@ class OpenFile:
         compression: Compression = "deflate",
         block_records: int = DEFAULT_BLOCK_RECORDS,
     ) -> None:
-        if not available(compression):
-            raise ValueError("zstandard compression needs the zstandard package installed")
-        self.root = root
+        self.root = Location.of(root)
         self.partition = partition
         self.hour = hour
         self.first = first
         self.last = first
         self.records = 0
-        folder = partition_dir(root, partition)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.partial = folder / partial_name(hour, first)
-        self._stream: BinaryIO = self.partial.open("wb")
+        local = self.root.local
+        if local is not None:
+            folder = local / partition_folder(partition)
+            folder.mkdir(parents=True, exist_ok=True)
+            self.partial = folder / partial_name(hour, first)
+            self._stream: BinaryIO = self.partial.open("wb")
+        else:
+            spool, name = tempfile.mkstemp(
+                prefix="shadowdiff-archive-", suffix=partial_name(hour, first)
+            )
+            self._stream = os.fdopen(spool, "wb")
+            self.partial = Path(name)
         self._writer = Writer(
             self._stream, codec.PARSED_SCHEMA, codec=compression, sync_interval=1 << 20
         )
@@ -87,15 +95,23 @@ class OpenFile:
             self._writer.dump()
 
     def close(self) -> ArchiveFile:
-        """Flush, fsync, rename to the final name, fsync the directory; the file made."""
+        """Make the file durable under its final name (see the module docstring); the file made."""
         self._writer.flush()
         self._stream.flush()
         os.fsync(self._stream.fileno())
         self._stream.close()
         made = ArchiveFile(self.partition, self.hour, self.first, self.last)
-        final = made.path(self.root)
-        os.replace(self.partial, final)
-        fsync_dir(final.parent)
+        local = self.root.local
+        if local is not None:
+            final = made.path(local)
+            os.replace(self.partial, final)
+            fsync_dir(final.parent)
+            return made
+        try:
+            self.root.makedirs(partition_folder(self.partition))
+            self.root.fs.put_file(str(self.partial), self.root.path(made.relative))
+        finally:
+            self.partial.unlink(missing_ok=True)
         return made
 
     def abandon(self) -> None:

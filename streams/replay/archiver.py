@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
 from streams.replay.archive import ArchiveCounters, PartitionArchive
 from streams.replay.archive_file import Compression
+from streams.replay.location import Location
 from streams.ticks import TICK_HEADER, decode_tick
 
 
@@ -30,13 +31,15 @@ from streams.ticks import TICK_HEADER, decode_tick
 class ArchiverConfig:
     """Where to read, where to write, and when files close (see `PartitionArchive`).
 
+    `root`: a local directory, or a `Location` on any fsspec filesystem.
+
     `stop_when_idle_s`: stop (closing every file) after that long without a
     record, for catching up with a topic in a batch job; None runs until stopped.
     """
 
     brokers: list[str]
     topic: str
-    root: Path
+    root: Path | Location
     group: str = "shadowdiff-archive"
     compression: Compression = "deflate"
     close_after: timedelta = timedelta(minutes=1)

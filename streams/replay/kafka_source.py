@@ -43,6 +43,7 @@ from streams.ticks import TICK_HEADER
 
 ASSIGNMENT_TIMEOUT_S = 60.0
 IDLE_RECHECK_S = 1.0
+FETCH_BYTES = 16 * 1024 * 1024
 
 T = TypeVar("T")
 
@@ -155,6 +156,9 @@ class _Reader:
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 max_poll_interval_ms=600_000,  # a batch write may take a while; stay in
+                # One partition is read at a time: fetch it in big pieces.
+                max_partition_fetch_bytes=FETCH_BYTES,
+                fetch_max_bytes=FETCH_BYTES,
             )
             await consumer.start()
             return consumer
@@ -261,6 +265,9 @@ def kafka_work(plan: Plan, source: KafkaSource, report: Reporter) -> UnitStats:
     try:
         writer = writer_for(engine, plan)
         while True:
+            # The assignment first: waiting for it may take seconds, during which other
+            # processes finish partitions, and a checkpoint read before would be stale.
+            assigned = reader.assignment()
             checkpoints = load_checkpoints(engine, plan.run_id)
             undone = {
                 tp
@@ -269,7 +276,7 @@ def kafka_work(plan: Plan, source: KafkaSource, report: Reporter) -> UnitStats:
             }
             if not undone:
                 return UnitStats(*totals)
-            todo = sorted(reader.assignment() & undone)
+            todo = sorted(assigned & undone)
             if not todo:
                 # Other processes hold what is left: stay in the group, to take it over
                 # should one of them go.

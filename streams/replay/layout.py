@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from streams.replay.location import Location
+
 HOUR = timedelta(hours=1)
 PARTIAL_SUFFIX = ".partial"
 
@@ -38,6 +40,11 @@ class ArchiveFile:
     def name(self) -> str:
         return f"{self.hour.strftime(_HOUR_FORMAT)}_{self.first:020d}-{self.last:020d}.avro"
 
+    @property
+    def relative(self) -> str:
+        """Its path under the archive's root: `partition=P/NAME`."""
+        return f"{partition_folder(self.partition)}/{self.name}"
+
     def path(self, root: Path) -> Path:
         return partition_dir(root, self.partition) / self.name
 
@@ -46,8 +53,12 @@ class ArchiveFile:
         return hour == self.hour and self.first <= offset <= self.last
 
 
+def partition_folder(partition: int) -> str:
+    return f"partition={partition}"
+
+
 def partition_dir(root: Path, partition: int) -> Path:
-    return root / f"partition={partition}"
+    return root / partition_folder(partition)
 
 
 def hour_of(moment: datetime) -> datetime:
@@ -69,17 +80,17 @@ def parse_name(partition: int, name: str) -> ArchiveFile | None:
     return ArchiveFile(partition, hour, int(found[2]), int(found[3]))
 
 
-def list_archive(root: Path) -> dict[int, list[ArchiveFile]]:
+def list_archive(root: Path | Location) -> dict[int, list[ArchiveFile]]:
     """The closed files under `root`, per partition, in reading order (hour, then offset)."""
+    location = Location.of(root)
     found: dict[int, list[ArchiveFile]] = {}
-    if not root.is_dir():
-        return found
-    for folder in root.iterdir():
-        match = _PARTITION.match(folder.name)
-        if match is None or not folder.is_dir():
+    for folder, is_dir in location.entries():
+        match = _PARTITION.match(folder)
+        if match is None or not is_dir:
             continue
         partition = int(match[1])
-        files = [f for f in (parse_name(partition, p.name) for p in folder.iterdir()) if f]
+        names = (name for name, _ in location.entries(folder))
+        files = [f for f in (parse_name(partition, name) for name in names) if f]
         if files:
             found[partition] = sorted(files, key=lambda f: (f.hour, f.first))
     return dict(sorted(found.items()))

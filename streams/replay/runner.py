@@ -10,6 +10,11 @@ a bounded, resumable batch job needs:
   continues where it stopped instead of judging everything again;
 - progress reports every `report_every` records.
 
+Batches are stored by a `Committer` (`streams.replay.commit`): on a thread of
+its own, one batch in flight, while the next batch is read and judged. The
+checkpoint callback runs there, after its batch has committed; when `replay`
+returns (or raises), nothing is in flight any more.
+
 A resumed unit gives the same results as one read in a single go: the join
 restarts with the saved watermark, and every request not stored before the
 checkpoint is read again whole (see `streams.replay.resume`).
@@ -28,13 +33,15 @@ from streams.codec import DEFAULT_MAX_BODY_BYTES
 from streams.exchange import Exchange
 from streams.join import JoinState
 from streams.judge import judge_orphan, judge_pair
+from streams.replay.commit import Committer
 from streams.replay.resume import ResumeTracker
 from streams.replay.sources import Window
 
 P = TypeVar("P")
 
 Checkpointer = Callable[[P, datetime | None, bool], None]
-"""Called after each committed batch with (resume position, watermark, unit done)."""
+"""Called after each committed batch with (resume position, watermark, unit done),
+on the writing thread."""
 
 Reporter = Callable[[int, int], None]
 """Called with (records read, requests judged) since its previous call."""
@@ -85,42 +92,49 @@ def replay(
         if window.keeps(result.observed_at):
             batch.append(result)
 
-    def flush(next_position: P | None, done: bool) -> None:
-        nonlocal stored, judged
-        if batch:
-            stored += writer.write(batch)
+    def flush(next_position: P, done: bool) -> None:
+        # The checkpoint is fixed now (these requests are judged, the rest held) and
+        # saved once the batch has committed; meanwhile the next batch is read.
+        nonlocal judged
         judged += len(judged_ids)
         unreported[1] += len(judged_ids)
         tracker.release(judged_ids)
+        resume, mark = tracker.resume_at(next_position), watermark
+
+        def then(new: int) -> None:
+            nonlocal stored
+            stored += new
+            on_checkpoint(resume, mark, done)
+
+        committer.submit(list(batch), then)
         batch.clear()
         judged_ids.clear()
-        if next_position is not None:
-            on_checkpoint(tracker.resume_at(next_position), watermark, done)
 
-    for position, exchange in records:
-        count += 1
-        unreported[0] += 1
-        started = exchange.started_at
-        if window.reads(started):
-            exchange = exchange.within(max_body_bytes)
-            request_id = exchange.request_id
-            pair = join.offer(exchange)
-            if pair is not None:
-                take(judge_pair(pair, rules))
-            elif join.waiting(request_id):
-                tracker.hold(request_id, position)
-            for lonely in join.advance(0, started):
-                take(judge_orphan(lonely, rules))
-            if watermark is None or started > watermark:
-                watermark = started
-            if len(judged_ids) >= batch_size:
-                flush(after(position), False)
-        if on_progress is not None and unreported[0] >= report_every:
-            on_progress(*unreported)
-            unreported[:] = [0, 0]
-    for lonely in join.drain():
-        take(judge_orphan(lonely, rules))
-    flush(start if position is None else after(position), True)
+    with Committer(writer) as committer:
+        for position, exchange in records:
+            count += 1
+            unreported[0] += 1
+            started = exchange.started_at
+            if window.reads(started):
+                exchange = exchange.within(max_body_bytes)
+                request_id = exchange.request_id
+                pair = join.offer(exchange)
+                if pair is not None:
+                    take(judge_pair(pair, rules))
+                elif join.waiting(request_id):
+                    tracker.hold(request_id, position)
+                for lonely in join.advance(0, started):
+                    take(judge_orphan(lonely, rules))
+                if watermark is None or started > watermark:
+                    watermark = started
+                if len(judged_ids) >= batch_size:
+                    flush(after(position), False)
+            if on_progress is not None and unreported[0] >= report_every:
+                on_progress(*unreported)
+                unreported[:] = [0, 0]
+        for lonely in join.drain():
+            take(judge_orphan(lonely, rules))
+        flush(start if position is None else after(position), True)
     if on_progress is not None:
         on_progress(*unreported)
     return UnitStats(records=count, judged=judged, stored=stored)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
+import fsspec
 import pytest
 from click.testing import CliRunner
 
@@ -100,3 +102,20 @@ def test_bad_input_says_what_to_do(demo_db: str, tmp_path: Path) -> None:
     assert code == 1 and "no run named 'nope'" in out
     code, out = run("runs", "delete", "nope", "--db", demo_db)
     assert code == 1 and "no run named 'nope'" in out
+    code, out = run("reprocess", "--source", "nosuch://bucket/archive", "--db", demo_db)
+    assert code == 1 and "nosuch" in out and "s3://" in out, out
+    code, out = run("archive", "--to", "nosuch://bucket/archive")
+    assert code == 2 and "nosuch" in out and "--to" in out, out
+
+
+def test_reprocess_reads_a_capture_on_an_fsspec_filesystem(demo_db: str) -> None:
+    url = f"memory://reprocess-{uuid.uuid4().hex}/traffic.avro"
+    fs, path = fsspec.core.url_to_fs(url)
+    fs.pipe_file(path, sample_capture().read_bytes())
+    code, out = run(
+        "reprocess", "--source", url, "--rules", str(SAMPLE_RULES), "--run", "remote",
+        "--db", demo_db,
+    )  # fmt: skip
+    assert code == 0, out
+    assert "run 'remote' (complete)" in out and f"{REQUESTS} in the run" in out
+    fs.rm_file(path)

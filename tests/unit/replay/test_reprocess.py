@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,7 +46,7 @@ def _noop(records: int, judged: int) -> None:
 
 def run(
     url: str,
-    source: Path,
+    source: Path | str,
     run_id: str,
     *,
     rules: RuleSet | None = None,
@@ -58,7 +59,7 @@ def run(
     engine = storage.connect(url)
     storage.upgrade(engine)
     plan = Plan(run_id, url, rules, window, workers=workers, batch_size=100)
-    start_run(engine, plan, f"test of {source.name}")
+    start_run(engine, plan, f"test of {source}")
     try:
         return reprocess(engine, plan, open_source(source, window), report)
     finally:
@@ -90,6 +91,27 @@ def test_an_archive_gives_the_rows_its_capture_gives(
     run(url, capture, "from-capture")
     run(url, archive, "from-archive", workers=workers)
     assert run_rows(url, "from-archive") == run_rows(url, "from-capture")
+
+
+def test_sources_given_as_fsspec_urls_read_as_local_paths_do(
+    tmp_path: Path, capture: Path, traffic: tuple[list[Exchange], dict[str, Fate]]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    memory = f"memory://reprocess-{uuid.uuid4().hex}/archive"
+    write_archive(memory, traffic[0], partitions=2)
+    write_archive(tmp_path / "archive", traffic[0], partitions=2)
+    run(url, tmp_path / "archive", "local")
+    run(url, memory, "memory", workers=2)
+    run(url, f"file://{capture}", "file-url")
+    # Progress counts local files only (counting would download remote ones).
+    assert sum(unit.count() for unit in open_source(tmp_path / "archive", Window())) == len(
+        traffic[0]
+    )
+    assert [unit.count() for unit in open_source(memory, Window())] == [0, 0]
+    whole = run_rows(url, "local")
+    assert len(whole) == PAIRS
+    assert run_rows(url, "memory") == whole
+    assert run_rows(url, "file-url") == whole
 
 
 def _interrupt_after(records: int) -> Callable[[int, int], None]:
