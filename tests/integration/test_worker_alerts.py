@@ -124,6 +124,8 @@ def test_a_spike_is_alerted_once_stored_published_and_delivered_once_across_a_ki
         # it all (the last minutes' orphans are stored a grace period late).
         wait_for_rows(engine, len(traffic.truth), worker, WAIT_S)
         stored_before = _wait_for(lambda: _settled(engine), worker)
+        # All was well so far, so no ERROR line (not even a starting broker's retries).
+        assert "[ERROR]" not in worker.log.read_text(errors="replace"), worker.tail()
         worker.kill()
         worker.start()
         time.sleep(15)  # a dozen evaluations, after the restart's rebalance
