@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, func, literal, select
+from sqlalchemy import ColumnElement, Connection, Engine, func, literal, select
 
 from storage import latency
 from storage.engine import guard
@@ -26,7 +26,7 @@ from storage.models import (
 )
 from storage.queries import minute_filters, whole_minutes
 from storage.timeseries import merged_histograms
-from storage.triage import current_marks, shown_status
+from storage.triage import with_triage
 
 OPEN_STATUSES = ("new", "regressed")
 """Statuses of a problem that still holds an endpoint back."""
@@ -80,21 +80,9 @@ def readiness_traffic(
         .group_by(sm.c.endpoint, sm.c.signature)
         .subquery()
     )
-    triage = current_marks()
-    problems = (
-        select(seen.c.endpoint, seen.c.n, sg.c.first_seen, shown_status(triage, sg.c.last_seen))
-        .join(
-            sg,
-            and_(
-                sg.c.run_id == run_id,
-                sg.c.signature == seen.c.signature,
-                sg.c.endpoint == seen.c.endpoint,
-            ),
-        )
-        .outerjoin(
-            triage,
-            and_(triage.c.signature == sg.c.signature, triage.c.endpoint == sg.c.endpoint),
-        )
+    triaged = with_triage(seen, run_id)
+    problems = select(seen.c.endpoint, seen.c.n, sg.c.first_seen, triaged.status).select_from(
+        triaged.joined
     )
     verdicts: dict[str, dict[str, int]] = {}
     first: dict[str, datetime] = {}
