@@ -23,6 +23,9 @@ from storage.models import (
     differences,
     endpoint_minutes,
     pruned,
+    secondary_comparisons,
+    secondary_minutes,
+    secondary_paths,
     signature_hours,
     signature_minutes,
 )
@@ -65,6 +68,9 @@ def prune(
     rollup_rows = 0
     with guard(engine), engine.begin() as connection:
         if raw_before is not None:
+            old_secondary = secondary_comparisons.c.observed_at < raw_before
+            if not dry_run:  # not partitioned: deleted by time on every database
+                connection.execute(delete(secondary_comparisons).where(old_secondary))
             if connection.dialect.name == "postgresql":
                 days = tuple(partitions.drop_before(connection, raw_before.date(), dry_run=dry_run))
             else:
@@ -76,6 +82,8 @@ def prune(
                 (endpoint_minutes, endpoint_minutes.c.minute),
                 (signature_minutes, signature_minutes.c.minute),
                 (signature_hours, signature_hours.c.hour),
+                (secondary_minutes, secondary_minutes.c.minute),
+                (secondary_paths, secondary_paths.c.minute),
             ):
                 old = at < rollups_before
                 if dry_run:
