@@ -8,6 +8,7 @@ the traffic is stored; an endpoint without a secondary is judged as before.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,23 @@ from click.testing import CliRunner
 import storage
 from analysis.baseline import Baseline, BaselineThresholds, PathBaseline, is_noise
 from comparator import RuleSet
+from shadowdiff.cli import main
 from shadowdiff.commands import show, signatures
-from storage.secondary_report import baselines
+from storage import retention
+from storage.secondary_report import baselines, secondary_of
 from storage.signature_report import NoiseFilter, signature_report
 from streams.capture import read_capture
 from streams.pipeline import run_pipeline
-from streams.synthetic.secondary import QUOTES, USERS, bugs, quotes, sample, users
+from streams.synthetic.secondary import (
+    QUOTES,
+    SAMPLE_QUOTES,
+    T0,
+    USERS,
+    bugs,
+    quotes,
+    sample,
+    users,
+)
 from tests.samples import SAMPLES
 
 COUNT = 300
@@ -92,3 +104,35 @@ def test_the_commands_filter_noise_and_show_the_secondary(db: str) -> None:
 
 def test_the_shipped_sample_is_the_generators() -> None:
     assert list(read_capture(SAMPLES / "secondary.jsonl")) == sample()
+
+
+def test_reprocessing_judges_the_secondary_again_under_the_new_rules(
+    db: str, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        'endpoints:\n  "GET /quotes/{id}":\n    paths:\n      /generated_at: {ignore: true}\n'
+    )
+    outcome = CliRunner().invoke(
+        main,
+        ["reprocess", "--source", str(SAMPLES / "secondary.jsonl"), "--rules", str(rules),
+         "--run", "ignored", "--db", db],
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.output
+    engine = storage.connect(db)
+    bugged = bugs(SAMPLE_QUOTES)
+    assert baselines(engine, run_id="ignored") == {
+        QUOTES: Baseline(SAMPLE_QUOTES, {"/price": (bugged, 0)})
+    }
+    report = signature_report(engine, run_id="ignored", endpoint=QUOTES)
+    assert [(s.count, s.noise) for s in report.signatures] == [(bugged, False)]
+
+
+def test_retention_prunes_the_secondary_rows_with_the_raw_rows_and_rollups(db: str) -> None:
+    engine = storage.connect(db)
+    later = T0 + timedelta(days=10)
+    retention.prune(engine, now=later, raw_older_than=timedelta(days=1), rollups_older_than=None)
+    assert secondary_of(engine, "quotes-1") is None
+    assert baselines(engine)[QUOTES].requests == COUNT
+    retention.prune(engine, now=later, raw_older_than=None, rollups_older_than=timedelta(days=1))
+    assert baselines(engine) == {}
