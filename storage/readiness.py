@@ -5,7 +5,9 @@ costs the same at ten million requests as at ten thousand: verdict counts and
 latency histograms from `endpoint_minutes`, a row per endpoint; requests whose problem is marked
 expected from `signature_minutes` joined with the triage marks; open problems
 (new or regressed) and the newest problem not marked expected from the
-signatures seen in the window. Judging is `analysis.readiness`'s business.
+signatures seen in the window. With a secondary, a problem its baseline
+explains over the window (`storage.secondary_report`, Diffy's rule) is noise:
+counted apart, neither open nor new. Judging is `analysis.readiness`'s business.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, Engine, func, literal, select
 
+from analysis.baseline import BaselineThresholds, signature_noise
+from comparator.baseline import fold
 from storage import latency
 from storage.engine import guard
+from storage.jsontext import json_value
 from storage.models import (
     LIVE_RUN,
     VERDICT_COLUMNS,
@@ -25,6 +30,7 @@ from storage.models import (
     signatures,
 )
 from storage.queries import minute_filters, whole_minutes
+from storage.secondary_report import read_baselines
 from storage.timeseries import merged_histograms
 from storage.triage import with_triage
 
@@ -36,10 +42,12 @@ OPEN_STATUSES = ("new", "regressed")
 class EndpointTraffic:
     """One endpoint's traffic in the window, as readiness needs it.
 
-    `expected`: requests whose problem is marked expected; `open_signatures`:
-    problems seen in the window that are new or regressed; `last_new_problem`:
-    the first sighting of the newest problem seen in the window and not
-    marked expected; `first_minute`: the first minute with traffic.
+    `expected`: requests whose problem is marked expected; `noise`: requests
+    whose problem (not marked expected) a secondary's baseline explains;
+    `open_signatures`: problems seen in the window that are new or regressed,
+    and not noise; `last_new_problem`: the first sighting of the newest problem
+    seen in the window, neither marked expected nor noise; `first_minute`: the
+    first minute with traffic.
     """
 
     endpoint: str
@@ -50,6 +58,7 @@ class EndpointTraffic:
     primary_latency: latency.Histogram
     candidate_latency: latency.Histogram
     first_minute: datetime
+    noise: int = 0
 
 
 def readiness_traffic(
@@ -59,8 +68,13 @@ def readiness_traffic(
     until: datetime,
     endpoint: str | None = None,
     run_id: str = LIVE_RUN,
+    thresholds: BaselineThresholds | None = None,
 ) -> tuple[EndpointTraffic, ...]:
-    """Each endpoint with traffic in [since, until) (widened to whole minutes), by name."""
+    """Each endpoint with traffic in [since, until) (widened to whole minutes), by name.
+
+    `thresholds` judge noise where a secondary was seen (default: Diffy's).
+    """
+    thresholds = thresholds or BaselineThresholds()
     start, end = whole_minutes(since, until)
     assert start is not None and end is not None
     em, sm, sg = endpoint_minutes, signature_minutes, signatures
@@ -81,12 +95,13 @@ def readiness_traffic(
         .subquery()
     )
     triaged = with_triage(seen, run_id)
-    problems = select(seen.c.endpoint, seen.c.n, sg.c.first_seen, triaged.status).select_from(
-        triaged.joined
-    )
+    problems = select(
+        seen.c.endpoint, seen.c.n, sg.c.first_seen, triaged.status, sg.c.paths
+    ).select_from(triaged.joined)
     verdicts: dict[str, dict[str, int]] = {}
     first: dict[str, datetime] = {}
     expected: dict[str, int] = {}
+    noise: dict[str, int] = {}
     open_count: dict[str, int] = {}
     newest: dict[str, datetime] = {}
     with guard(engine), engine.connect() as connection:
@@ -96,9 +111,15 @@ def readiness_traffic(
         histograms = {
             side: _histograms(connection, where, side) for side in ("primary", "candidate")
         }
-        for name, n, first_seen, status in connection.execute(problems):
+        baseline = read_baselines(connection, run_id, endpoint, start, end)
+        for name, n, first_seen, status, paths in connection.execute(problems):
             if status == "expected":
                 expected[name] = expected.get(name, 0) + int(n)
+                continue
+            if name in baseline and signature_noise(
+                (fold(path) for path, _ in json_value(paths)), baseline[name], thresholds
+            ):
+                noise[name] = noise.get(name, 0) + int(n)
                 continue
             if status in OPEN_STATUSES:
                 open_count[name] = open_count.get(name, 0) + 1
@@ -114,6 +135,7 @@ def readiness_traffic(
             primary_latency=histograms["primary"].get(name, {}),
             candidate_latency=histograms["candidate"].get(name, {}),
             first_minute=first[name],
+            noise=noise.get(name, 0),
         )
         for name, counts in sorted(verdicts.items())
     )

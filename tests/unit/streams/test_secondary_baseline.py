@@ -20,6 +20,7 @@ from comparator import RuleSet
 from shadowdiff.cli import main
 from shadowdiff.commands import show, signatures
 from storage import retention
+from storage.readiness import readiness_traffic
 from storage.secondary_report import baselines, secondary_of
 from storage.signature_report import NoiseFilter, signature_report
 from streams.capture import read_capture
@@ -136,3 +137,17 @@ def test_retention_prunes_the_secondary_rows_with_the_raw_rows_and_rollups(db: s
     assert baselines(engine)[QUOTES].requests == COUNT
     retention.prune(engine, now=later, raw_older_than=None, rollups_older_than=timedelta(days=1))
     assert baselines(engine) == {}
+
+
+def test_readiness_counts_noise_as_agreeing_and_the_bug_as_open(db: str) -> None:
+    window = {"since": T0, "until": T0 + timedelta(hours=1)}
+    quotes_traffic, users_traffic = readiness_traffic(storage.connect(db), **window)
+    assert (quotes_traffic.endpoint, users_traffic.endpoint) == (QUOTES, USERS)
+    assert (quotes_traffic.noise, quotes_traffic.open_signatures) == (COUNT - bugs(COUNT), 1)
+    assert (users_traffic.noise, users_traffic.open_signatures) == (0, 1)
+    outcome = CliRunner().invoke(
+        main, ["readiness", "--db", db, "--until", "end", "--window", "1d", "--json"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    rates = {e["endpoint"]: e["match_rate"] for e in json.loads(outcome.output)["endpoints"]}
+    assert rates == {QUOTES: 1 - bugs(COUNT) / COUNT, USERS: 0.0}
