@@ -59,11 +59,6 @@ class Pending:
     sides: dict[Side, Exchange]
     paired: bool = False
 
-    @property
-    def exchange(self) -> Exchange:
-        """The first side that arrived."""
-        return next(iter(self.sides.values()))
-
 
 @dataclass(frozen=True, slots=True)
 class Pair:
@@ -106,7 +101,7 @@ class JoinCounters:
     waiting: int = 0
     paired: int = 0
     duplicates: int = 0
-    ignored: int = 0
+    ignored: int = 0  # secondaries dropped: their primary and candidate never both came
     orphans: int = 0
     evicted: int = 0  # orphans made early because the state was full
     with_secondary: int = 0  # pairs that came out with their secondary
