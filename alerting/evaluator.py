@@ -29,10 +29,13 @@ from analysis import (
     judge_signatures,
 )
 from storage.alert_store import (
+    KnownSignature,
     StoredAlert,
+    expected_minutes,
     known_signatures,
     list_alerts,
     minute_verdicts,
+    regressions,
     requests_before,
     save_alerts,
 )
@@ -85,8 +88,13 @@ def evaluate(
     rule_sets = [book.default, *(rules for _, rules in book.endpoints)]
     since = now - max(lookback(rules) for rules in rule_sets)
     series: dict[str, list[MinuteCounts]] = defaultdict(list)
+    excused = expected_minutes(engine, run_id, since, now)
     for row in minute_verdicts(engine, run_id, since, now):
-        series[row.endpoint].append(MinuteCounts.from_verdicts(row.minute, row.counts))
+        series[row.endpoint].append(
+            MinuteCounts.from_verdicts(
+                row.minute, row.counts, excused.get((row.endpoint, row.minute))
+            )
+        )
     found: list[Alert] = []
     for endpoint, minutes in series.items():
         judged = judge_endpoint(endpoint, minutes, book.for_endpoint(endpoint), now=now)
@@ -107,16 +115,24 @@ def firing(engine: Engine, run_id: str = LIVE_RUN) -> list[StoredAlert]:
 
 
 def _new_signatures(engine: Engine, book: RuleBook, run_id: str, since: datetime) -> list[Alert]:
-    """Signatures first seen inside the judged history, on endpoints that had some before."""
+    """Signatures first seen inside the judged history, on endpoints that had some before,
+    and signatures marked fixed seen again since the mark (regressed) inside it.
+
+    A signature marked expected raises nothing, whenever it was first seen.
+    """
     by_endpoint: dict[str, list[Sighting]] = defaultdict(list)
     known: dict[str, dict[str, str]] = defaultdict(dict)
     for s in known_signatures(engine, run_id):
         if s.first_seen >= since:
-            by_endpoint[s.endpoint].append(
-                Sighting(s.signature, s.first_seen, s.count, s.summary, s.examples)
-            )
+            by_endpoint[s.endpoint].append(_sighting(s))
+            if s.status == "expected":
+                known[s.endpoint][s.signature] = s.status
         else:
             known[s.endpoint][s.signature] = s.status
+    for s in regressions(engine, run_id, EXAMPLES):
+        if s.first_seen >= since:
+            by_endpoint[s.endpoint].append(_sighting(s))
+            known[s.endpoint][s.signature] = "fixed"
     if not by_endpoint:
         return []
     history = requests_before(engine, run_id, since)
@@ -132,6 +148,10 @@ def _new_signatures(engine: Engine, book: RuleBook, run_id: str, since: datetime
             )
         )
     return found
+
+
+def _sighting(s: KnownSignature) -> Sighting:
+    return Sighting(s.signature, s.first_seen, s.count, s.summary, s.examples)
 
 
 def _with_examples(engine: Engine, run_id: str, alert: Alert) -> Alert:

@@ -13,13 +13,15 @@ secondary differences:
 - real when raw > noise, the relative difference is above `relative` and the
   absolute difference above `absolute`; noise otherwise.
 
-The judge only: counting primary-versus-secondary differences needs the join
-to wait for a secondary side, which it does not do yet.
+The counts come from the rollups the writer keeps for requests judged with a
+secondary (`storage.secondary`); `Baseline` holds one endpoint's over a
+window, and judges its paths and the signatures made of them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +69,42 @@ def is_noise(path: PathBaseline, thresholds: BaselineThresholds = BaselineThresh
         and path.absolute_difference > thresholds.absolute
     )
     return not real
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """One endpoint's requests with a secondary over a window, and per folded path
+    how many of them the candidate and the secondary differed at: (candidate, secondary).
+    """
+
+    requests: int
+    paths: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+    def path(self, path: str) -> PathBaseline:
+        raw, noise = self.paths.get(path, (0, 0))
+        return PathBaseline(self.requests, raw, noise)
+
+    def path_is_noise(self, path: str, thresholds: BaselineThresholds) -> bool:
+        """Diffy's rule at `path`, where the requests with a secondary say anything.
+
+        A path where neither side differed on any request with a secondary
+        (the problem only ever showed on requests without one) has no
+        evidence either way, and is not called noise.
+        """
+        counts = self.path(path)
+        return counts.raw + counts.noise > 0 and is_noise(counts, thresholds)
+
+    def explains(self, paths: Iterable[str], thresholds: BaselineThresholds) -> bool:
+        """Whether every one of `paths` (a signature's) is noise; False for none."""
+        paths = list(paths)
+        return bool(paths) and all(self.path_is_noise(p, thresholds) for p in paths)
+
+
+def signature_noise(
+    paths: Iterable[str], baseline: Baseline | None, thresholds: BaselineThresholds
+) -> bool | None:
+    """Whether a signature made of the folded `paths` is noise by the endpoint's
+    secondary baseline; None when the endpoint had no request with a secondary."""
+    if baseline is None or baseline.requests == 0:
+        return None
+    return baseline.explains(paths, thresholds)

@@ -51,14 +51,29 @@ class MinuteCounts:
             )
 
     @classmethod
-    def from_verdicts(cls, start: datetime, counts: Mapping[str, int]) -> MinuteCounts:
-        """From a count per verdict (`match`, `mismatch`, ...); the total is their sum."""
+    def from_verdicts(
+        cls,
+        start: datetime,
+        counts: Mapping[str, int],
+        excused: Mapping[str, int] | None = None,
+    ) -> MinuteCounts:
+        """From a count per verdict (`match`, `mismatch`, ...); the total is their sum.
+
+        `excused` counts, per verdict, the requests whose problem is marked
+        expected: they stay in the total but count as agreeing, so every rule
+        judges "mismatches, excluding expected" (as readiness does).
+        """
+        excused = excused or {}
+
+        def judged(verdict: str) -> int:
+            return max(0, counts.get(verdict, 0) - excused.get(verdict, 0))
+
         return cls(
             start=start,
             total=sum(counts.values()),
-            mismatches=counts.get("mismatch", 0),
-            errors_candidate=counts.get("error_candidate", 0),
-            orphans=counts.get("missing_candidate", 0),
+            mismatches=judged("mismatch"),
+            errors_candidate=judged("error_candidate"),
+            orphans=judged("missing_candidate"),
         )
 
 

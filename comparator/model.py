@@ -131,3 +131,7 @@ class Result:
     primary_latency_ms: float | None
     candidate_latency_ms: float | None
     comparison: Comparison
+    secondary_paths: tuple[str, ...] | None = None
+    """Where a secondary (a second instance of the primary's backend) differed from
+    the primary on this request: the folded paths (`comparator.baseline`) of its
+    mismatching differences, sorted. None when no secondary was seen."""

@@ -65,6 +65,23 @@ def _signature(
     return _digest(text), summary
 
 
+def summary_verdict(endpoint: str, summary: str) -> Verdict | None:
+    """The verdict a summary made by `signature` for `endpoint` names (None: not one of ours).
+
+    Each signature has exactly one verdict (it is part of the hash), and its
+    summary spells it right after the endpoint; readers of the stored
+    signatures that must tell a mismatch from an error or an orphan read it here.
+    """
+    head = f"{endpoint or '(no endpoint)'} "
+    if not summary.startswith(head):
+        return None
+    word = summary[len(head) :].split(":", 1)[0]
+    return _VERDICT_OF.get(word)
+
+
+_VERDICT_OF = {text: verdict for verdict, text in _VERDICT_TEXT.items()}
+
+
 def orphan(verdict: Verdict, rules: RuleSet, endpoint: str) -> Comparison:
     """The comparison for a request only one side answered (decided by the join).
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from analysis.baseline import BaselineThresholds
 from storage.timespec import parse_duration
 
 # The defaults match docker-compose.yml, so a Docker user needs no variables.
@@ -134,6 +135,22 @@ class Settings(BaseSettings):
         description="how often the leader compacts the last day's latency into 5-minute "
         "spans, which long time series read; 0: never (they read the minutes)",
     )
+
+    noise_relative_threshold: float = Field(
+        20.0,
+        ge=0,
+        description="with a secondary: a path's candidate differences are real only when "
+        "they exceed the secondary's by more than this percent of both (Diffy's relative)",
+    )
+    noise_absolute_threshold: float = Field(
+        0.03,
+        ge=0,
+        description="... and by more than this percent of the requests (Diffy's absolute)",
+    )
+
+    def baseline_thresholds(self) -> BaselineThresholds:
+        """Diffy's thresholds, as `analysis.baseline` takes them."""
+        return BaselineThresholds(self.noise_relative_threshold, self.noise_absolute_threshold)
 
     @field_validator("retain_raw", "retain_rollups")
     @classmethod

@@ -15,8 +15,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, and_, func, literal, select, update
 
+from comparator.model import Verdict
+from comparator.signature import summary_verdict
 from storage.engine import guard
 from storage.jsontext import json_value
 from storage.models import (
@@ -24,9 +26,12 @@ from storage.models import (
     VERDICT_COLUMNS,
     AlertState,
     alerts,
+    comparisons,
     endpoint_minutes,
+    signature_minutes,
     signatures,
 )
+from storage.triage import current_marks, with_triage
 from storage.writer_sql import insert
 
 
@@ -93,22 +98,125 @@ def minute_verdicts(
 
 
 def known_signatures(engine: Engine, run_id: str) -> list[KnownSignature]:
-    """The run's signatures with their all-time first sighting, count and triage status."""
+    """The run's signatures with their all-time first sighting, count and triage status.
+
+    The status is the current mark (`storage.triage`: `new` without one), the
+    same in every run, never `regressed`: `regressions` reports those.
+    """
     sg = signatures
+    triage = current_marks()
+    query = (
+        select(sg, func.coalesce(triage.c.status, literal("new")).label("marked"))
+        .select_from(sg)
+        .outerjoin(
+            triage,
+            and_(triage.c.signature == sg.c.signature, triage.c.endpoint == sg.c.endpoint),
+        )
+        .where(sg.c.run_id == run_id)
+    )
     with guard(engine), engine.connect() as connection:
-        rows = connection.execute(select(sg).where(sg.c.run_id == run_id)).mappings().all()
+        rows = connection.execute(query).mappings().all()
     return [
         KnownSignature(
             row["endpoint"],
             row["signature"],
             row["first_seen"],
             row["count"],
-            row["status"],
+            row["marked"],
             row["summary"],
             tuple(json_value(row["example_request_ids"])),
         )
         for row in rows
     ]
+
+
+def regressions(engine: Engine, run_id: str, examples: int = 3) -> list[KnownSignature]:
+    """Signatures marked fixed that traffic observed after the mark has again.
+
+    Each comes as a sighting since the fix: `first_seen` is the first minute
+    with the problem from the mark's own minute on (the mark itself when that
+    is its minute: the rollups tell no finer), `count` the requests since
+    then, `examples` the first ones observed after the mark. Few signatures
+    regress, so each is one range of `signature_minutes` and a short read of
+    the raw rows for its examples.
+    """
+    sg, sm, c = signatures, signature_minutes, comparisons.c
+    seen = select(sg.c.endpoint, sg.c.signature).where(sg.c.run_id == run_id).subquery()
+    triaged = with_triage(seen, run_id)
+    query = (
+        select(seen.c.endpoint, seen.c.signature, sg.c.summary, triaged.marked_at)
+        .select_from(triaged.joined)
+        .where(triaged.status == "regressed")
+    )
+    found = []
+    with guard(engine), engine.connect() as connection:
+        for endpoint, signature, summary, marked_at in connection.execute(query).all():
+            since_mark = connection.execute(
+                select(func.min(sm.c.minute), func.sum(sm.c["count"])).where(
+                    sm.c.run_id == run_id,
+                    sm.c.endpoint == endpoint,
+                    sm.c.signature == signature,
+                    sm.c.minute >= marked_at.replace(second=0, microsecond=0),
+                )
+            ).one()
+            first_minute, count = since_mark
+            if first_minute is None:
+                continue
+            after = connection.execute(
+                select(c.request_id)
+                .where(
+                    c.run_id == run_id,
+                    c.endpoint == endpoint,
+                    c.observed_at > marked_at,
+                    c.signature == signature,
+                )
+                .order_by(c.observed_at, c.request_id)
+                .limit(examples)
+            )
+            found.append(
+                KnownSignature(
+                    endpoint,
+                    signature,
+                    max(first_minute, marked_at),
+                    int(count),
+                    "fixed",
+                    summary,
+                    tuple(after.scalars()),
+                )
+            )
+    return found
+
+
+def expected_minutes(
+    engine: Engine, run_id: str, since: datetime, until: datetime
+) -> dict[tuple[str, datetime], dict[str, int]]:
+    """Per (endpoint, minute) in [since, until), a count per verdict of the requests
+    whose problem is marked expected (the minutes `minute_verdicts` reads).
+
+    The verdict of a problem is the one its signature names
+    (`comparator.signature.summary_verdict`); a signature whose summary names
+    none is taken for a mismatch, the only problem with paths to mark.
+    """
+    sm = signature_minutes
+    seen = (
+        select(sm.c.endpoint, sm.c.signature, sm.c.minute, sm.c["count"])
+        .where(sm.c.run_id == run_id, sm.c.minute >= since, sm.c.minute < until)
+        .subquery()
+    )
+    triaged = with_triage(seen, run_id)
+    query = (
+        select(seen.c.endpoint, seen.c.minute, signatures.c.summary, func.sum(seen.c["count"]))
+        .select_from(triaged.joined)
+        .where(triaged.status == "expected")
+        .group_by(seen.c.endpoint, seen.c.minute, signatures.c.summary)
+    )
+    found: dict[tuple[str, datetime], dict[str, int]] = {}
+    with guard(engine), engine.connect() as connection:
+        for endpoint, minute, summary, count in connection.execute(query):
+            verdict = summary_verdict(endpoint, summary) or Verdict.MISMATCH
+            counts = found.setdefault((endpoint, minute), {})
+            counts[verdict.value] = counts.get(verdict.value, 0) + int(count)
+    return found
 
 
 def save_alerts(

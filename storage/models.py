@@ -349,6 +349,49 @@ run_checkpoints = Table(
     ),
 )
 
+secondary_comparisons = Table(
+    "secondary_comparisons",
+    metadata,
+    Column("run_id", Text, nullable=False),
+    Column("request_id", Text, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("observed_at", UTCDateTime, nullable=False),
+    # JSON array of the folded paths where the secondary differed from the primary.
+    Column("paths", Text, nullable=False, server_default="[]"),
+    PrimaryKeyConstraint("run_id", "request_id", name="pk_secondary_comparisons"),
+    Index("ix_secondary_comparisons_observed_at", "observed_at"),
+)
+"""A row per stored comparison that had a secondary (`storage.secondary`): raw, like
+`comparisons`, and pruned with it."""
+
+secondary_minutes = Table(
+    "secondary_minutes",
+    metadata,
+    Column("run_id", Text, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("minute", UTCDateTime, nullable=False),
+    Column("requests", Integer, nullable=False),
+    PrimaryKeyConstraint("run_id", "endpoint", "minute", name="pk_secondary_minutes"),
+    Index("ix_secondary_minutes_minute", "run_id", "minute"),
+)
+"""Per run, endpoint and minute: how many stored requests had a secondary."""
+
+secondary_paths = Table(
+    "secondary_paths",
+    metadata,
+    Column("run_id", Text, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("minute", UTCDateTime, nullable=False),
+    Column("path", Text, nullable=False),
+    # Of the minute's requests with a secondary: how many the candidate differed
+    # at the path (Diffy's raw), and how many the secondary did (its noise).
+    Column("candidate", Integer, nullable=False),
+    Column("secondary", Integer, nullable=False),
+    PrimaryKeyConstraint("run_id", "endpoint", "minute", "path", name="pk_secondary_paths"),
+    Index("ix_secondary_paths_minute", "run_id", "minute"),
+)
+"""Diffy's baseline per run, endpoint, folded path and minute."""
+
 RUN_SCOPED_TABLES: tuple[Table, ...] = (
     differences,
     comparisons,
@@ -359,5 +402,8 @@ RUN_SCOPED_TABLES: tuple[Table, ...] = (
     latency_spans,
     alerts,
     run_checkpoints,
+    secondary_comparisons,
+    secondary_minutes,
+    secondary_paths,
 )
 """Every table whose rows belong to one run (`run_id`); `runs delete` empties each."""

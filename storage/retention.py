@@ -25,6 +25,9 @@ from storage.models import (
     endpoint_minutes,
     latency_spans,
     pruned,
+    secondary_comparisons,
+    secondary_minutes,
+    secondary_paths,
     signature_hours,
     signature_minutes,
 )
@@ -67,6 +70,9 @@ def prune(
     rollup_rows = 0
     with guard(engine), engine.begin() as connection:
         if raw_before is not None:
+            old_secondary = secondary_comparisons.c.observed_at < raw_before
+            if not dry_run:  # not partitioned: deleted by time on every database
+                connection.execute(delete(secondary_comparisons).where(old_secondary))
             if connection.dialect.name == "postgresql":
                 days = tuple(partitions.drop_before(connection, raw_before.date(), dry_run=dry_run))
             else:
@@ -79,6 +85,8 @@ def prune(
                 (endpoint_minutes, endpoint_minutes.c.minute < rollups_before),
                 (signature_minutes, signature_minutes.c.minute < rollups_before),
                 (signature_hours, signature_hours.c.hour < rollups_before),
+                (secondary_minutes, secondary_minutes.c.minute < rollups_before),
+                (secondary_paths, secondary_paths.c.minute < rollups_before),
                 (latency_spans, latency_spans.c.span < span_of(rollups_before)),
             ):
                 if dry_run:

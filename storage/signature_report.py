@@ -5,17 +5,21 @@ the edges: `storage.queries.signature_counts`), so a day's problems cost the
 same to list at any volume; without a window, from the signatures' all-time
 counts. Summary, first and last seen (all time, exact) and example request ids
 come from `signatures`; the status from the triage marks (`storage.triage`):
-`new`, `expected`, `fixed`, or `regressed`.
+`new`, `expected`, `fixed`, or `regressed`; whether it is noise by the
+endpoint's secondary baseline over the same window (`storage.secondary_report`,
+Diffy's rule in `analysis.baseline`), None where the endpoint had no secondary.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, and_, select
 
+from analysis.baseline import BaselineThresholds, signature_noise
+from comparator.baseline import fold
 from storage.engine import guard
 from storage.jsontext import json_value
 from storage.models import LIVE_RUN, signatures
@@ -27,7 +31,12 @@ from storage.queries import (
     signature_counts,
     whole_minutes,
 )
+from storage.secondary_report import read_baselines
 from storage.triage import current_marks, shown_status
+
+NoiseFilter = Literal["include", "exclude", "only"]
+"""Signatures judged noise by a secondary's baseline: listed with the rest, left
+out, or listed alone. Without a secondary nothing is noise, so `only` is empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,8 @@ class SignatureCount:
     status: str
     examples: tuple[str, ...]
     paths: tuple[tuple[str, str], ...]
+    noise: bool | None = None
+    """Within the secondary's baseline at every path (None: no secondary on the endpoint)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +66,7 @@ class SignatureCount:
             "status": self.status,
             "examples": list(self.examples),
             "paths": [{"path": path, "kind": kind} for path, kind in self.paths],
+            "noise": self.noise,
         }
 
 
@@ -65,6 +77,8 @@ class SignatureReport:
     until: datetime | None
     signatures: tuple[SignatureCount, ...]
     pruned: Pruned
+    secondary: bool = False
+    """Whether any endpoint had requests judged with a secondary in the window."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +86,7 @@ class SignatureReport:
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "signatures": [s.to_json() for s in self.signatures],
+            "secondary": self.secondary,
             "pruned": self.pruned.to_json(),
         }
 
@@ -86,13 +101,18 @@ def signature_report(
     run_id: str = LIVE_RUN,
     limit: int | None = None,
     signature: str | None = None,
+    noise: NoiseFilter = "include",
+    thresholds: BaselineThresholds | None = None,
 ) -> SignatureReport:
     """The run's signatures seen in [since, until) (widened to whole minutes).
 
     `signature` narrows the report to that one problem (on every endpoint it names).
     `status` keeps those a report shows in that status (`new` is the triage
-    queue; `regressed` the fixed ones seen again).
+    queue; `regressed` the fixed ones seen again). `noise` keeps or leaves out
+    those the secondary's baseline explains, judged with `thresholds`
+    (default: Diffy's).
     """
+    thresholds = thresholds or BaselineThresholds()
     since, until = whole_minutes(since, until)
     sg = signatures
     if since is None and until is None:
@@ -123,12 +143,13 @@ def signature_report(
         query = query.where(shown_status(triage, sg.c.last_seen) == status)
     if signature is not None:
         query = query.where(sg.c.signature == signature)
-    if limit is not None:
+    if limit is not None and noise == "include":
         query = query.limit(limit)
     with guard(engine), engine.connect() as connection:
         rows = connection.execute(query).mappings().all()
         gone = pruned_before(connection)
-    found = tuple(
+        baseline = read_baselines(connection, run_id, endpoint, since, until)
+    found = [
         SignatureCount(
             signature=row["signature"],
             endpoint=row["endpoint"],
@@ -139,10 +160,19 @@ def signature_report(
             status=row["shown_status"],
             examples=tuple(json_value(row["example_request_ids"])),
             paths=tuple((path, kind) for path, kind in json_value(row["paths"])),
+            noise=signature_noise(
+                (fold(path) for path, _ in json_value(row["paths"])),
+                baseline.get(row["endpoint"]),
+                thresholds,
+            ),
         )
         for row in rows
+    ]
+    if noise != "include":
+        found = [s for s in found if bool(s.noise) == (noise == "only")][:limit]
+    return SignatureReport(
+        run_id, since, until, tuple(found), Pruned.of(gone, since), bool(baseline)
     )
-    return SignatureReport(run_id, since, until, found, Pruned.of(gone, since))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Engine,
+    Join,
     Subquery,
     and_,
     case,
@@ -80,6 +81,40 @@ def shown_status(triage: Subquery, last_seen: ColumnElement[Any]) -> ColumnEleme
         ),
         else_=func.coalesce(triage.c.status, literal("new")),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Triaged:
+    """Rows joined with their signatures and current marks (`with_triage`)."""
+
+    joined: Join
+    status: ColumnElement[str]
+    """The status a report shows (`shown_status`)."""
+    marked_at: ColumnElement[datetime]
+    """When the current mark was made (NULL without one)."""
+
+
+def with_triage(seen: Subquery, run_id: str) -> Triaged:
+    """`seen` (any rows with `endpoint` and `signature`) joined with the run's
+    `signatures` and their current marks.
+
+    The one way a rollup read learns which problems are expected, open or
+    fixed: readiness and the alert judge both count through it.
+    """
+    sg = signatures
+    triage = current_marks()
+    joined = seen.join(
+        sg,
+        and_(
+            sg.c.run_id == run_id,
+            sg.c.signature == seen.c.signature,
+            sg.c.endpoint == seen.c.endpoint,
+        ),
+    ).outerjoin(
+        triage,
+        and_(triage.c.signature == sg.c.signature, triage.c.endpoint == sg.c.endpoint),
+    )
+    return Triaged(joined, shown_status(triage, sg.c.last_seen), triage.c.marked_at)
 
 
 def mark(

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from comparator.model import Result
-from storage import bulk, pg_copy
+from storage import bulk, pg_copy, secondary
 from storage.engine import guard
 from storage.models import LIVE_RUN, RunKind, runs
 from storage.partitions import Partitions
@@ -138,19 +138,22 @@ class ResultWriter:
         try:
             with guard(self.engine), self.engine.begin() as connection:
                 if connection.dialect.name != "postgresql":
-                    return bulk.write_batch(
+                    new = bulk.write_batch(
                         connection, self.run_id, stored_at, unique, self._redactor, self._examples
                     )
-                info = connection.info
-                return pg_copy.write_batch(
-                    connection,
-                    self.run_id,
-                    stored_at,
-                    unique,
-                    self._redactor,
-                    self._examples,
-                    contended=contended,
-                )
+                else:
+                    info = connection.info
+                    new = pg_copy.write_batch(
+                        connection,
+                        self.run_id,
+                        stored_at,
+                        unique,
+                        self._redactor,
+                        self._examples,
+                        contended=contended,
+                    )
+                secondary.add(connection, self.run_id, new)
+                return new
         except BaseException:
             if info is not None:
                 pg_copy.forget_staging(info)

@@ -40,8 +40,8 @@ from streams import alert_judge, codec, metrics_http, registry
 from streams.acks import AckLedger
 from streams.deadletter import DeadLetters
 from streams.exchange import Exchange
-from streams.join import DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES, JoinState
-from streams.judge import judge_orphan, judge_pair
+from streams.join import DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES, Expired, JoinState
+from streams.judge import judge_expired, judge_pair
 from streams.metrics import JoinGauges, WorkerMetrics
 from streams.outbox import Outbox
 from streams.results import encode_result
@@ -380,7 +380,11 @@ class Joiner:
         else:
             release.append(event)
         self._last[partition] = (exchange.started_at, published_s)
-        more, freed = self._orphans(self.state.advance(partition, exchange.started_at))
+        try:
+            more, freed = self._orphans(self.state.advance(partition, exchange.started_at))
+        except JudgingFailed as failed:
+            failed.release.extend(release)
+            raise
         return results + more, release + freed
 
     def tick(self, partition: int, at: datetime) -> tuple[list[Result], list[Any]]:
@@ -391,7 +395,10 @@ class Joiner:
             event_time = last[0] + timedelta(seconds=max(0.0, at.timestamp() - last[1]))
         return self._orphans(self.state.advance(partition, event_time))
 
-    def _orphans(self, orphans: list[Any]) -> tuple[list[Result], list[Any]]:
-        results = [judge_orphan(o, self.config.rules) for o in orphans]
-        release = [e for o in orphans for e in self.held.pop(o.present.request_id, ())]
-        return results, release
+    def _orphans(self, expired: list[Expired]) -> tuple[list[Result], list[Any]]:
+        release = [event for e in expired for event in self.held.pop(e.request_id, ())]
+        try:
+            # A pair whose secondary never came is judged here, and may fail.
+            return [judge_expired(e, self.config.rules) for e in expired], release
+        except Exception as error:
+            raise JudgingFailed(release) from error

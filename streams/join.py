@@ -14,8 +14,14 @@ Faust agent (and the one-process pipeline) merely feeds. Its semantics:
 - Time is event time: each partition's watermark is the latest `started_at` (or
   tick) seen on it, never the process clock. A side older than watermark minus
   the grace period expires; if it was never paired it becomes an `Orphan`.
-- `secondary` sides (a second instance of the old backend, for noise baselines)
-  are counted and otherwise ignored for now.
+- `secondary` sides (a second instance of the old backend, Diffy's noise
+  baseline) join the same way. Once an endpoint has sent one, a primary and
+  candidate of that endpoint wait for their secondary too, within the same
+  grace period: the pair comes out when the secondary arrives, or without it
+  when the primary and candidate expire. Endpoints that never sent one are
+  paired at once, as before, so no request waits for a secondary that will
+  not come. A secondary whose primary and candidate never both arrive is
+  dropped (counted as `ignored`).
 
 Watermarks are per partition because both sides of a request share a partition
 (the topic is keyed by request ID) while partitions are consumed at different
@@ -30,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from comparator import Verdict
-from streams.exchange import Exchange
+from streams.exchange import Exchange, Side
 
 DEFAULT_MAX_PENDING = 1_000_000
 DEFAULT_MAX_PENDING_BYTES = 512 * 1024 * 1024
@@ -41,18 +47,30 @@ def _size(exchange: Exchange) -> int:
     return len(exchange.response_body) + len(exchange.request_body) + 512
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Pending:
-    """A side waiting for its counterpart, and the partition whose clock expires it."""
+    """The sides of one request seen so far, and the partition whose clock expires them.
+
+    `paired`: the pair came out; the entry stays until it expires, to absorb
+    late duplicates.
+    """
 
     partition: int
-    exchange: Exchange
+    sides: dict[Side, Exchange]
+    paired: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Pair:
+    """A request's primary and candidate; `secondary` when one came (a noise baseline)."""
+
     primary: Exchange
     candidate: Exchange
+    secondary: Exchange | None = None
+
+    @property
+    def request_id(self) -> str:
+        return self.primary.request_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +80,18 @@ class Orphan:
     present: Exchange
 
     @property
+    def request_id(self) -> str:
+        return self.present.request_id
+
+    @property
     def verdict(self) -> Verdict:
         if self.present.side == "primary":
             return Verdict.MISSING_CANDIDATE
         return Verdict.MISSING_PRIMARY
+
+
+Expired = Pair | Orphan
+"""What expiry emits: an orphan, or a pair that waited for a secondary in vain."""
 
 
 @dataclass(slots=True)
@@ -75,9 +101,10 @@ class JoinCounters:
     waiting: int = 0
     paired: int = 0
     duplicates: int = 0
-    ignored: int = 0
+    ignored: int = 0  # secondaries dropped: their primary and candidate never both came
     orphans: int = 0
     evicted: int = 0  # orphans made early because the state was full
+    with_secondary: int = 0  # pairs that came out with their secondary
 
 
 @dataclass(slots=True)
@@ -113,12 +140,14 @@ class JoinState:
         self.max_pending_bytes = max_pending_bytes
         self.pending_bytes = 0
         self.counters = JoinCounters()
-        self._paired: set[str] = set()
+        self.secondary_endpoints: set[str] = set()
+        """Endpoints that sent a secondary: their pairs wait for one."""
         self._clocks: dict[int, _Clock] = {}
 
     def waiting(self, request_id: str) -> bool:
-        """Whether a side of this request waits for its counterpart."""
-        return request_id in self.pending and request_id not in self._paired
+        """Whether a side of this request waits for its counterpart (or its secondary)."""
+        entry = self.pending.get(request_id)
+        return entry is not None and not entry.paired
 
     def offer(self, exchange: Exchange, partition: int = 0) -> Pair | None:
         """Take one side; return the completed pair when this side completes one.
@@ -127,33 +156,47 @@ class JoinState:
         time afterwards (the caller decides when to pay for expiry).
         """
         if exchange.side == "secondary":
-            self.counters.ignored += 1
-            return None
+            self.secondary_endpoints.add(exchange.endpoint)
         request_id = exchange.request_id
         waiting = self.pending.get(request_id)
         if waiting is None:
-            self.pending[request_id] = Pending(partition, exchange)
+            self.pending[request_id] = Pending(partition, {exchange.side: exchange})
             self.pending_bytes += _size(exchange)
             heapq.heappush(self._clock(partition).queue, (exchange.started_at, request_id))
             self.counters.waiting += 1
             return None
-        if request_id in self._paired or waiting.exchange.side == exchange.side:
+        sides = waiting.sides
+        if waiting.paired or exchange.side in sides:
             self.counters.duplicates += 1
             return None
-        self._paired.add(request_id)
-        self.counters.paired += 1
-        if exchange.side == "primary":
-            return Pair(primary=exchange, candidate=waiting.exchange)
-        return Pair(primary=waiting.exchange, candidate=exchange)
+        sides[exchange.side] = exchange
+        self.pending_bytes += _size(exchange)
+        primary, candidate = sides.get("primary"), sides.get("candidate")
+        if primary is None or candidate is None:
+            return None
+        secondary = sides.get("secondary")
+        if secondary is None and primary.endpoint in self.secondary_endpoints:
+            return None
+        return self._pair(waiting, primary, candidate, secondary)
 
-    def advance(self, partition: int, event_time: datetime) -> list[Orphan]:
+    def _pair(
+        self, entry: Pending, primary: Exchange, candidate: Exchange, secondary: Exchange | None
+    ) -> Pair:
+        entry.paired = True
+        self.counters.paired += 1
+        if secondary is not None:
+            self.counters.with_secondary += 1
+        return Pair(primary, candidate, secondary)
+
+    def advance(self, partition: int, event_time: datetime) -> list[Expired]:
         """Move a partition's watermark to `event_time` (never backwards) and expire.
 
-        Returns the sides that expired unpaired, oldest first, then any the
-        state's limits evicted early.
+        Returns what expired, oldest first: sides unpaired (orphans) and pairs
+        that waited for a secondary in vain; then any the state's limits
+        evicted early.
         """
         clock = self._clock(partition)
-        orphans: list[Orphan] = []
+        orphans: list[Expired] = []
         if clock.watermark is None or event_time > clock.watermark:
             clock.watermark = event_time
             orphans.extend(self._expire(clock, event_time - self.grace))
@@ -161,21 +204,22 @@ class JoinState:
             orphans.extend(self._evict())
         return orphans
 
-    def drain(self) -> list[Orphan]:
-        """End of input: every unpaired side becomes an orphan, and the state empties."""
-        orphans: list[Orphan] = []
+    def drain(self) -> list[Expired]:
+        """End of input: every unpaired side becomes an orphan (a pair waiting for its
+        secondary comes out without it), and the state empties."""
+        orphans: list[Expired] = []
         for clock in self._clocks.values():
             orphans.extend(self._expire(clock, None))
         return orphans
 
-    def _expire(self, clock: _Clock, horizon: datetime | None) -> Iterator[Orphan]:
+    def _expire(self, clock: _Clock, horizon: datetime | None) -> Iterator[Expired]:
         queue = clock.queue
         while queue and (horizon is None or queue[0][0] < horizon):
             orphan = self._remove(heapq.heappop(queue)[1])
             if orphan is not None:
                 yield orphan
 
-    def _evict(self) -> Iterator[Orphan]:
+    def _evict(self) -> Iterator[Expired]:
         """The oldest sides, across partitions, until the state is within its limits."""
         while self.pending and (
             len(self.pending) > self.max_pending or self.pending_bytes > self.max_pending_bytes
@@ -183,21 +227,29 @@ class JoinState:
             clock = min((c for c in self._clocks.values() if c.queue), key=lambda c: c.queue[0])
             orphan = self._remove(heapq.heappop(clock.queue)[1])
             if orphan is not None:
-                self.counters.evicted += 1
+                if isinstance(orphan, Orphan):
+                    self.counters.evicted += 1
                 yield orphan
 
-    def _remove(self, request_id: str) -> Orphan | None:
-        """Forget a request; its side is an orphan unless it was paired."""
+    def _remove(self, request_id: str) -> Expired | None:
+        """Forget a request: its pair still waiting for a secondary comes out
+        without it; a primary or candidate alone is an orphan."""
         entry = self.pending.pop(request_id, None)
-        if entry is not None:
-            self.pending_bytes -= _size(entry.exchange)
-        if request_id in self._paired:
-            self._paired.discard(request_id)
-            return None
         if entry is None:
             return None
+        sides = entry.sides
+        self.pending_bytes -= sum(_size(side) for side in sides.values())
+        if entry.paired:
+            return None
+        primary, candidate = sides.get("primary"), sides.get("candidate")
+        if primary is not None and candidate is not None:
+            return self._pair(entry, primary, candidate, None)
+        present = primary or candidate
+        if present is None:
+            self.counters.ignored += 1
+            return None
         self.counters.orphans += 1
-        return Orphan(entry.exchange)
+        return Orphan(present)
 
     def _clock(self, partition: int) -> _Clock:
         clock = self._clocks.get(partition)

@@ -7,14 +7,20 @@ one-process pipeline both call it, so they judge identically.
 from __future__ import annotations
 
 from comparator import Result, RuleSet, compare, orphan
-from streams.join import Orphan, Pair
+from comparator.baseline import differing_paths
+from streams.join import Expired, Orphan, Pair
 
 
 def judge_pair(pair: Pair, rules: RuleSet) -> Result:
+    """The candidate judged against the primary; with a secondary, the primary judged
+    against it too, by the same comparator and rules (`Result.secondary_paths`)."""
     primary, candidate = pair.primary, pair.candidate
-    comparison = compare(
-        primary.observation(), candidate.observation(), rules, endpoint=primary.endpoint
-    )
+    observed = primary.observation()
+    comparison = compare(observed, candidate.observation(), rules, endpoint=primary.endpoint)
+    secondary_paths = None
+    if pair.secondary is not None:
+        baseline = compare(observed, pair.secondary.observation(), rules, endpoint=primary.endpoint)
+        secondary_paths = tuple(sorted(differing_paths(baseline)))
     return Result(
         request_id=primary.request_id,
         endpoint=primary.endpoint,
@@ -25,7 +31,15 @@ def judge_pair(pair: Pair, rules: RuleSet) -> Result:
         primary_latency_ms=primary.latency_ms,
         candidate_latency_ms=candidate.latency_ms,
         comparison=comparison,
+        secondary_paths=secondary_paths,
     )
+
+
+def judge_expired(expired: Expired, rules: RuleSet) -> Result:
+    """What expiry emitted, judged: an orphan, or a pair whose secondary never came."""
+    if isinstance(expired, Pair):
+        return judge_pair(expired, rules)
+    return judge_orphan(expired, rules)
 
 
 def judge_orphan(lonely: Orphan, rules: RuleSet) -> Result:

@@ -17,7 +17,7 @@ from storage import ResultWriter
 from streams.codec import DEFAULT_MAX_BODY_BYTES
 from streams.exchange import Exchange
 from streams.join import JoinCounters, JoinState
-from streams.judge import judge_orphan, judge_pair
+from streams.judge import judge_expired, judge_pair
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +60,13 @@ def run_pipeline(
         pair = join.offer(exchange)
         if pair is not None:
             batch.append(judge_pair(pair, rules))
-        batch.extend(judge_orphan(o, rules) for o in join.advance(0, exchange.started_at))
+        batch.extend(judge_expired(e, rules) for e in join.advance(0, exchange.started_at))
         if len(batch) >= batch_size:
             judged += len(batch)
             flush()
         if on_exchange is not None:
             on_exchange()
-    batch.extend(judge_orphan(o, rules) for o in join.drain())
+    batch.extend(judge_expired(e, rules) for e in join.drain())
     judged += len(batch)
     flush()
     return PipelineStats(exchanges=seen, judged=judged, stored=stored, join=join.counters)

@@ -60,4 +60,9 @@ def decode_result(data: bytes) -> Result:
             signature=comparison["signature"],
             summary=comparison["summary"],
         ),
+        secondary_paths=_paths(doc.get("secondary_paths")),
     )
+
+
+def _paths(paths: list[str] | None) -> tuple[str, ...] | None:
+    return None if paths is None else tuple(paths)

@@ -143,7 +143,9 @@ def command(
     if stats.exchanges == 0:
         click.echo(f"Warning: {capture} holds no exchanges: there was nothing to judge", err=True)
     j = stats.join
-    secondary = f", {j.ignored} secondary not judged" if j.ignored else ""
+    secondary = f", {j.with_secondary} with a secondary" if j.with_secondary else ""
+    if j.ignored:  # a secondary is a baseline for its pair: alone it judges nothing
+        secondary += f", {j.ignored} secondary without its pair"
     bad = f" ({skipped.count} malformed skipped)" if skipped.count else ""
     click.echo(
         f"{_count(stats.exchanges, 'exchange')} from {capture.name}{bad}: "

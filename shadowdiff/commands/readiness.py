@@ -43,7 +43,7 @@ def evidence(traffic: EndpointTraffic, until: datetime) -> Evidence:
     return Evidence(
         endpoint=traffic.endpoint,
         verdicts=traffic.verdicts,
-        excused=traffic.expected,
+        excused=traffic.expected + traffic.noise,
         open_signatures=traffic.open_signatures,
         last_new_problem=traffic.last_new_problem,
         primary=_side(traffic.primary_latency),
@@ -125,7 +125,12 @@ def command(
     with store_errors():
         since, end = recent_window(length, until, engine, run_id, now, flag="--window")
         traffic = readiness_traffic(
-            engine, since=since, until=end, endpoint=endpoint, run_id=run_id
+            engine,
+            since=since,
+            until=end,
+            endpoint=endpoint,
+            run_id=run_id,
+            thresholds=Settings().baseline_thresholds(),
         )
     found = []
     for t in traffic:

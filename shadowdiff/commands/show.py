@@ -7,9 +7,11 @@ from typing import Any
 import click
 
 import storage
+from comparator.baseline import fold
 from shadowdiff.commands.db import db_option, open_store, store_errors
 from shadowdiff.display import Side, path_text, value_text
 from storage.jsontext import json_text
+from storage.secondary_report import secondary_of
 
 _VALUE_WIDTH = 40
 
@@ -61,10 +63,29 @@ def command(request_id: str, run_id: str, as_json: bool, db_url: str | None) -> 
     engine = open_store(db_url, existing=True)
     with store_errors():
         detail = storage.comparison_detail(engine, request_id, run_id=run_id)
+        secondary = secondary_of(engine, request_id, run_id)
     if detail is None:  # nothing found is an answer, not a failure
         click.echo(f"no comparison for request {request_id!r} in run {run_id!r}")
         return
     if as_json:
-        click.echo(json_text(detail.to_json(), indent=True).decode())
+        click.echo(json_text(with_secondary(detail.to_json(), secondary), indent=True).decode())
     else:
         click.echo(format_detail(detail))
+        if secondary is not None:
+            where = ", ".join(sorted(secondary)) or "nothing"
+            click.echo(f"secondary differed from the primary at: {where}")
+
+
+def with_secondary(document: dict[str, Any], secondary: frozenset[str] | None) -> dict[str, Any]:
+    """The comparison's JSON, saying whether it had a secondary and, per difference,
+    whether the secondary differed from the primary there too."""
+    if secondary is None:
+        return {**document, "secondary": None}
+    differences = [
+        {**d, "secondary_differs": fold(d["path"]) in secondary} for d in document["differences"]
+    ]
+    return {
+        **document,
+        "differences": differences,
+        "secondary": {"differed_at": sorted(secondary)},
+    }

@@ -4,15 +4,17 @@ and their triage (`signatures mark`, `signatures history`)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import get_args
 
 import click
 import orjson
 
 from shadowdiff.commands.db import db_option, open_store, store_errors
+from shadowdiff.settings import Settings
 from shadowdiff.window import window, window_options
 from storage import triage
 from storage.models import SHOWN_STATUS_VALUES, SIGNATURE_STATUS_VALUES
-from storage.signature_report import SignatureReport, signature_report
+from storage.signature_report import NoiseFilter, SignatureReport, signature_report
 
 
 def format_report(report: SignatureReport) -> str:
@@ -23,7 +25,8 @@ def format_report(report: SignatureReport) -> str:
     width = max(len(str(s.count)) for s in report.signatures)
     lines = []
     for s in report.signatures:
-        lines.append(f"{s.count:>{width}}  {s.signature}  [{s.status}]  {s.summary}")
+        noise = "  (noise)" if s.noise else ""
+        lines.append(f"{s.count:>{width}}  {s.signature}  [{s.status}]{noise}  {s.summary}")
         lines.append(
             f"{'':>{width}}  first seen {s.first_seen:%Y-%m-%d %H:%M:%S}, "
             f"last seen {s.last_seen:%Y-%m-%d %H:%M:%S}; e.g. {' '.join(s.examples) or '-'}"
@@ -47,6 +50,14 @@ def format_report(report: SignatureReport) -> str:
 @click.option(
     "--limit", type=click.IntRange(min=1), default=None, help="At most this many, most first."
 )
+@click.option(
+    "--noise",
+    type=click.Choice(get_args(NoiseFilter)),
+    default="include",
+    show_default=True,
+    help="Signatures a secondary's baseline explains (Diffy's rule): listed with the rest, "
+    "left out, or alone. Needs a gateway that sends a secondary.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 @click.pass_context
@@ -58,6 +69,7 @@ def command(
     run_id: str,
     status: str | None,
     limit: int | None,
+    noise: NoiseFilter,
     as_json: bool,
     db_url: str | None,
 ) -> None:
@@ -71,6 +83,11 @@ def command(
     Triage: `shadowdiff signatures mark SIG expected|fixed|new`. Expected
     problems are still counted but leave readiness alone; a fixed one seen
     again in traffic after the mark shows as regressed.
+
+    With a secondary (a second copy of the old backend, `side: secondary`), a
+    signature whose every path differs between primary and secondary about as
+    often as with the candidate is noise; thresholds: NOISE_RELATIVE_THRESHOLD,
+    NOISE_ABSOLUTE_THRESHOLD.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -85,6 +102,8 @@ def command(
             status=status,
             run_id=run_id,
             limit=limit,
+            noise=noise,
+            thresholds=Settings().baseline_thresholds(),
         )
     if as_json:
         click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())

@@ -32,7 +32,7 @@ from storage import ResultWriter
 from streams.codec import DEFAULT_MAX_BODY_BYTES
 from streams.exchange import Exchange
 from streams.join import JoinState
-from streams.judge import judge_orphan, judge_pair
+from streams.judge import judge_expired, judge_pair
 from streams.replay.commit import Committer
 from streams.replay.resume import ResumeTracker
 from streams.replay.sources import Window
@@ -123,8 +123,8 @@ def replay(
                     take(judge_pair(pair, rules))
                 elif join.waiting(request_id):
                     tracker.hold(request_id, position)
-                for lonely in join.advance(0, started):
-                    take(judge_orphan(lonely, rules))
+                for expired in join.advance(0, started):
+                    take(judge_expired(expired, rules))
                 if watermark is None or started > watermark:
                     watermark = started
                 if len(judged_ids) >= batch_size:
@@ -132,8 +132,8 @@ def replay(
             if on_progress is not None and unreported[0] >= report_every:
                 on_progress(*unreported)
                 unreported[:] = [0, 0]
-        for lonely in join.drain():
-            take(judge_orphan(lonely, rules))
+        for expired in join.drain():
+            take(judge_expired(expired, rules))
         flush(start if position is None else after(position), True)
     if on_progress is not None:
         on_progress(*unreported)

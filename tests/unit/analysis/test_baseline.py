@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.baseline import BaselineThresholds, PathBaseline, is_noise
+from analysis.baseline import (
+    Baseline,
+    BaselineThresholds,
+    PathBaseline,
+    is_noise,
+    signature_noise,
+)
 
 
 @pytest.mark.parametrize(
@@ -43,3 +49,39 @@ def test_thresholds_are_settings() -> None:
         PathBaseline(10, 11, 0)
     with pytest.raises(ValueError, match="negative"):
         BaselineThresholds(relative=-1)
+
+
+THRESHOLDS = BaselineThresholds()
+ENDPOINT = Baseline(
+    requests=1_000,
+    paths={
+        "/generated_at": (1_000, 1_000),  # volatile: both differ on every request
+        "/price": (40, 0),  # a bug: the secondary agrees with the primary
+        "/items/[*]/id": (1_000, 500),  # a bug on a volatile path
+        "/nonce": (0, 30),  # volatile, the candidate never differed there
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("paths", "noise"),
+    [
+        (["/generated_at"], True),
+        (["/price"], False),
+        (["/items/[*]/id"], False),
+        (["/generated_at", "/nonce"], True),
+        (["/generated_at", "/price"], False),  # one real path makes the problem real
+        (["/never_seen_with_a_secondary"], False),  # no evidence either way
+        ([], False),
+    ],
+)
+def test_a_signature_is_noise_when_every_path_of_it_is(paths: list[str], noise: bool) -> None:
+    assert signature_noise(paths, ENDPOINT, THRESHOLDS) is noise
+    for path in paths:
+        if path in ENDPOINT.paths:
+            assert ENDPOINT.path_is_noise(path, THRESHOLDS) is is_noise(ENDPOINT.path(path))
+
+
+def test_without_a_secondary_noise_is_unknown() -> None:
+    assert signature_noise(["/generated_at"], None, THRESHOLDS) is None
+    assert signature_noise(["/generated_at"], Baseline(0), THRESHOLDS) is None

@@ -208,3 +208,17 @@ def test_a_minute_from_the_rollups_verdict_counts() -> None:
         3,
         2,
     )
+
+
+def test_requests_of_expected_problems_count_as_agreeing_in_every_rule() -> None:
+    minute = MinuteCounts.from_verdicts(
+        T0,
+        {"match": 90, "mismatch": 5, "error_candidate": 3, "missing_candidate": 2},
+        {"mismatch": 4, "error_candidate": 3},
+    )
+    assert (minute.total, minute.mismatches, minute.errors_candidate, minute.orphans) == (
+        100,
+        1,
+        0,
+        2,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from comparator import RuleSet, Verdict, compare, orphan
+from comparator.signature import summary_verdict
 from tests.unit.comparator.helpers import obs
 
 RULES = RuleSet.default()
@@ -79,3 +80,13 @@ def test_orphans_group_by_endpoint_and_missing_side() -> None:
 def test_orphan_refuses_a_verdict_compare_decides() -> None:
     with pytest.raises(ValueError, match="missing_primary or missing_candidate"):
         orphan(Verdict.MISMATCH, RULES, "GET /users")
+
+
+@pytest.mark.parametrize("endpoint", ["GET /users", "", "POST /a: b"])
+def test_a_summary_names_the_verdict_of_its_signature(endpoint: str) -> None:
+    mismatch = compare(obs({"a": 1}), obs({"a": 2}), RULES, endpoint=endpoint)
+    missing = orphan(Verdict.MISSING_CANDIDATE, RULES, endpoint)
+    assert summary_verdict(endpoint, mismatch.summary) is Verdict.MISMATCH
+    assert summary_verdict(endpoint, missing.summary) is Verdict.MISSING_CANDIDATE
+    assert summary_verdict("GET /other", mismatch.summary) is None
+    assert summary_verdict(endpoint, "") is None

@@ -27,7 +27,8 @@ def engine(tmp_path: Path) -> sa.Engine:
     other = storage.ResultWriter(
         engine, "other", "v2", kind="reprocess", note="why", source_from=T, source_until=T
     )
-    other.write([make_result("r1"), make_result("r2")])
+    # r2 had a secondary that differed where the candidate did.
+    other.write([make_result("r1"), replace(make_result("r2"), secondary_paths=("/name",))])
     save_checkpoint(engine, "other", Checkpoint("capture:x", "x.jsonl", 5, T, False))
     compaction.compact(engine, "other")
     alert = StoredAlert("a1", "", "spike", "GET /users/{id}", "firing", T, T, T, None, {"id": "a1"})
@@ -82,6 +83,9 @@ def test_deleting_a_run_empties_every_run_scoped_table_of_it_alone(engine: sa.En
         "latency_spans": 1,
         "alerts": 1,
         "run_checkpoints": 1,
+        "secondary_comparisons": 1,
+        "secondary_minutes": 1,
+        "secondary_paths": 1,
         "runs": 1,
     }
     assert not any(rows("other").values())

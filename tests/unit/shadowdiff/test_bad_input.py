@@ -80,12 +80,13 @@ def test_an_empty_capture_is_a_warning(tmp_path: Path) -> None:
     assert out.startswith("0 exchanges")
 
 
-def test_secondary_sides_are_counted_as_not_judged(tmp_path: Path) -> None:
+def test_secondary_sides_are_counted(tmp_path: Path) -> None:
     lines = [side("a", "primary"), side("a", "secondary"), side("a", "candidate")]
+    lines.append(side("b", "secondary"))  # its primary and candidate never come
     code, out, _err = demo(tmp_path, write(tmp_path, lines))
     assert code == 0
-    assert "3 exchanges from capture.jsonl: 1 pair, 0 orphans, 0 duplicates absorbed, " in out
-    assert "1 secondary not judged; 1 result stored" in out
+    assert "4 exchanges from capture.jsonl: 1 pair, 0 orphans, 0 duplicates absorbed, " in out
+    assert "1 with a secondary, 1 secondary without its pair; 1 result stored" in out
 
 
 def test_a_rules_section_matching_no_endpoint_is_named(tmp_path: Path) -> None:

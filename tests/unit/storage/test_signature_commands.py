@@ -32,12 +32,14 @@ def test_the_listing_keeps_its_options_and_json_shape(filled: str) -> None:
     )  # fmt: skip
     assert code == 0, out
     report = json.loads(out)
-    assert set(report) == {"run", "since", "until", "signatures", "pruned"}
+    assert set(report) == {"run", "since", "until", "signatures", "secondary", "pruned"}
+    assert report["secondary"] is False
     first = report["signatures"][0]
     assert set(first) == {
         "signature", "endpoint", "summary", "count", "first_seen", "last_seen", "status",
-        "examples", "paths",
+        "examples", "paths", "noise",
     }  # fmt: skip
+    assert first["noise"] is None  # no secondary: not judged
     assert {s["endpoint"] for s in report["signatures"]} == {"POST /orders"}
     code, out = run("signatures", "--db", filled, "--limit", "1")
     assert code == 0 and "[new]" in out and "first seen" in out

@@ -125,6 +125,24 @@ def test_an_orphan_releases_the_events_it_held() -> None:
     assert [e.name for e in released] == ["p"]
 
 
+def test_a_pair_waiting_for_its_secondary_holds_every_event_until_it_is_judged() -> None:
+    log: list[str] = []
+    j = joiner()
+    j.offer(side("r0", "secondary"), Event("s0", log), 0.0)  # the endpoint sends secondaries
+    j.offer(side("r1", "primary"), Event("p", log), 0.0)
+    results, released = j.offer(side("r1", "candidate"), Event("c", log), 0.0)
+    assert (results, released) == ([], [])
+    results, released = j.offer(side("r1", "secondary"), Event("s", log), 0.0)
+    assert [(r.request_id, r.secondary_paths) for r in results] == [("r1", ())]
+    assert [e.name for e in released] == ["p", "c", "s"]
+    # One whose secondary never comes is judged without it when it expires.
+    j.offer(side("r2", "primary", at_s=1), Event("p2", log), 0.0)
+    j.offer(side("r2", "candidate", at_s=1), Event("c2", log), 0.0)
+    results, released = j.tick(0, datetime.fromtimestamp(40, tz=UTC))  # 40 s idle: past grace
+    judged = {r.request_id: r.secondary_paths for r in results}
+    assert judged["r2"] is None and {"p2", "c2"} <= {e.name for e in released}
+
+
 def test_a_tick_advances_an_idle_partition_by_the_wall_time_since_its_last_record() -> None:
     log: list[str] = []
     j = joiner()

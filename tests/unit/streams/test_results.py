@@ -66,3 +66,10 @@ def test_a_redacted_result_round_trips_with_markers_only() -> None:
     )
     assert back[1] == replace(cookie, primary=redactor.marker("s=1"))
     assert back[2] == plain
+
+
+@pytest.mark.parametrize("paths", [(), ("/generated_at", "/items/[*]/id")])
+def test_the_secondary_baseline_round_trips(paths: tuple[str, ...]) -> None:
+    original = replace(result(1), secondary_paths=paths)
+    assert decode_result(encode_result(original)) == original
+    assert decode_result(encode_result(result(1))).secondary_paths is None

@@ -1,0 +1,153 @@
+"""A secondary's baseline through the embedded pipeline into SQLite: noise per signature.
+
+With a secondary on the endpoint, the volatile path's signature is noise and the
+price bug's is not; the rollups hold Diffy's counts exactly, once however often
+the traffic is stored; an endpoint without a secondary is judged as before.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import storage
+from analysis.baseline import Baseline, BaselineThresholds, PathBaseline, is_noise
+from comparator import RuleSet
+from shadowdiff.cli import main
+from shadowdiff.commands import show, signatures
+from storage import retention
+from storage.readiness import readiness_traffic
+from storage.secondary_report import baselines, secondary_of
+from storage.signature_report import NoiseFilter, signature_report
+from streams.capture import read_capture
+from streams.pipeline import run_pipeline
+from streams.synthetic.secondary import (
+    QUOTES,
+    SAMPLE_QUOTES,
+    T0,
+    USERS,
+    bugs,
+    quotes,
+    sample,
+    users,
+)
+from tests.samples import SAMPLES
+
+COUNT = 300
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'results.db'}"
+    storage.upgrade(url)
+    writer = storage.ResultWriter(storage.connect(url), rules_version="v1")
+    for _ in range(2):  # the second run stores nothing new, and counts nothing again
+        stats = run_pipeline(quotes(COUNT) + users(50), RuleSet.default(), writer)
+    assert stats.join.with_secondary == COUNT
+    return url
+
+
+def test_the_rollups_hold_diffys_counts(db: str) -> None:
+    found = baselines(storage.connect(db))
+    assert found == {
+        QUOTES: Baseline(COUNT, {"/generated_at": (COUNT, COUNT), "/price": (bugs(COUNT), 0)})
+    }
+
+
+def test_the_volatile_path_is_noise_on_its_signatures_and_the_bug_is_not(db: str) -> None:
+    report = signature_report(storage.connect(db))
+    by_paths = {(s.endpoint, tuple(sorted(p for p, _ in s.paths))): s for s in report.signatures}
+    volatile = by_paths[QUOTES, ("/generated_at",)]
+    bug = by_paths[QUOTES, ("/generated_at", "/price")]
+    no_secondary = by_paths[USERS, ("/generated_at",)]
+    assert (volatile.count, bug.count) == (COUNT - bugs(COUNT), bugs(COUNT))
+    assert (volatile.noise, bug.noise, no_secondary.noise) == (True, False, None)
+    assert report.secondary
+    # The same verdicts as Diffy's rule on the counts, worked by hand:
+    # /price: 30 against 0 of 300 -> 10 % absolute, 100 % relative: real.
+    assert not is_noise(PathBaseline(COUNT, bugs(COUNT), 0))
+    assert is_noise(PathBaseline(COUNT, COUNT, COUNT))
+
+    def listed(noise: NoiseFilter) -> set[str]:
+        return {s.signature for s in signature_report(storage.connect(db), noise=noise).signatures}
+
+    assert listed("only") == {volatile.signature}
+    assert listed("exclude") == {bug.signature, no_secondary.signature}
+    # Thresholds are settings: at 100 % relative nothing can be real, the bug included.
+    loose = BaselineThresholds(relative=100.0, absolute=0.0)
+    strict = signature_report(storage.connect(db), noise="only", thresholds=loose)
+    assert {s.signature for s in strict.signatures} == {volatile.signature, bug.signature}
+
+
+def test_the_commands_filter_noise_and_show_the_secondary(db: str) -> None:
+    group = CliRunner()
+    out = group.invoke(signatures.command, ["--db", db, "--noise", "exclude", "--json"])
+    assert out.exit_code == 0, out.output
+    listed = json.loads(out.output)
+    assert listed["secondary"] is True
+    assert {s["noise"] for s in listed["signatures"]} == {False, None}
+    text = group.invoke(signatures.command, ["--db", db, "--noise", "only"])
+    assert text.exit_code == 0 and "(noise)" in text.output
+
+    detail = group.invoke(show.command, ["quotes-0", "--db", db, "--json"])
+    assert detail.exit_code == 0, detail.output
+    shown = json.loads(detail.output)
+    assert shown["secondary"] == {"differed_at": ["/generated_at"]}
+    flags = {d["path"]: d["secondary_differs"] for d in shown["differences"]}
+    assert flags == {"/generated_at": True, "/price": False}
+    plain = group.invoke(show.command, ["users-0", "--db", db, "--json"])
+    assert json.loads(plain.output)["secondary"] is None
+
+
+def test_the_shipped_sample_is_the_generators() -> None:
+    assert list(read_capture(SAMPLES / "secondary.jsonl")) == sample()
+
+
+def test_reprocessing_judges_the_secondary_again_under_the_new_rules(
+    db: str, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        'endpoints:\n  "GET /quotes/{id}":\n    paths:\n      /generated_at: {ignore: true}\n'
+    )
+    outcome = CliRunner().invoke(
+        main,
+        ["reprocess", "--source", str(SAMPLES / "secondary.jsonl"), "--rules", str(rules),
+         "--run", "ignored", "--db", db],
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.output
+    engine = storage.connect(db)
+    bugged = bugs(SAMPLE_QUOTES)
+    assert baselines(engine, run_id="ignored") == {
+        QUOTES: Baseline(SAMPLE_QUOTES, {"/price": (bugged, 0)})
+    }
+    report = signature_report(engine, run_id="ignored", endpoint=QUOTES)
+    assert [(s.count, s.noise) for s in report.signatures] == [(bugged, False)]
+
+
+def test_retention_prunes_the_secondary_rows_with_the_raw_rows_and_rollups(db: str) -> None:
+    engine = storage.connect(db)
+    later = T0 + timedelta(days=10)
+    retention.prune(engine, now=later, raw_older_than=timedelta(days=1), rollups_older_than=None)
+    assert secondary_of(engine, "quotes-1") is None
+    assert baselines(engine)[QUOTES].requests == COUNT
+    retention.prune(engine, now=later, raw_older_than=None, rollups_older_than=timedelta(days=1))
+    assert baselines(engine) == {}
+
+
+def test_readiness_counts_noise_as_agreeing_and_the_bug_as_open(db: str) -> None:
+    window = {"since": T0, "until": T0 + timedelta(hours=1)}
+    quotes_traffic, users_traffic = readiness_traffic(storage.connect(db), **window)
+    assert (quotes_traffic.endpoint, users_traffic.endpoint) == (QUOTES, USERS)
+    assert (quotes_traffic.noise, quotes_traffic.open_signatures) == (COUNT - bugs(COUNT), 1)
+    assert (users_traffic.noise, users_traffic.open_signatures) == (0, 1)
+    outcome = CliRunner().invoke(
+        main, ["readiness", "--db", db, "--until", "end", "--window", "1d", "--json"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    rates = {e["endpoint"]: e["match_rate"] for e in json.loads(outcome.output)["endpoints"]}
+    assert rates == {QUOTES: 1 - bugs(COUNT) / COUNT, USERS: 0.0}
