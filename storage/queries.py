@@ -224,6 +224,14 @@ def whole_minutes(
     return start, end
 
 
+def known_endpoints(engine: Engine, run_id: str = LIVE_RUN) -> list[str]:
+    """Every endpoint the run has traffic of, by name (for naming the closest to a typo)."""
+    em = endpoint_minutes
+    query = select(em.c.endpoint).where(em.c.run_id == run_id).distinct()
+    with guard(engine), engine.connect() as connection:
+        return sorted(connection.execute(query).scalars())
+
+
 def minute_filters(
     table: Table, run_id: str, endpoint: str | None, since: datetime | None, until: datetime | None
 ) -> list[ColumnElement[bool]]:

@@ -6,7 +6,7 @@ import click
 import orjson
 
 import storage
-from shadowdiff.closest import hint
+from shadowdiff.closest import note_unknown_endpoint
 from shadowdiff.commands.db import db_option, open_store, store_errors
 from shadowdiff.display import path_text
 from shadowdiff.window import window, window_options
@@ -95,9 +95,8 @@ def command(
         )
     if as_json:
         click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
-        return
-    click.echo(format_report(report))
-    if endpoint is not None and not report.endpoints:
+    else:
+        click.echo(format_report(report))
+    if not report.endpoints:
         with store_errors():
-            known = storage.mismatch_report(engine, run_id=run_id, top_paths=0).endpoints
-        click.echo(f"endpoint {endpoint!r}: {hint(endpoint, (e.endpoint for e in known))}")
+            note_unknown_endpoint(engine, run_id, endpoint)

@@ -12,6 +12,7 @@ import orjson
 
 from analysis.noise import NoiseSettings, Suggestion, learn_noise
 from comparator import parse_rules
+from shadowdiff.closest import note_unknown_endpoint
 from shadowdiff.commands.db import db_option, open_store, store_errors
 from shadowdiff.recent import recent_options, recent_window
 from storage.noise_sample import DEFAULT_SAMPLE, EndpointSample, difference_sample
@@ -148,3 +149,6 @@ def command(
         click.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
     else:
         click.echo(format_suggestions(suggestions, text))
+    if not suggestions:
+        with store_errors():
+            note_unknown_endpoint(engine, run_id, endpoint)

@@ -13,6 +13,7 @@ import yaml
 
 from analysis.readiness import Evidence, Latency, Readiness, judge_readiness
 from analysis.readiness_rules import ReadinessBook, ReadinessRulesError, parse_readiness_rules
+from shadowdiff.closest import note_unknown_endpoint
 from shadowdiff.commands.db import db_option, open_store, store_errors
 from shadowdiff.recent import recent_options, recent_window
 from shadowdiff.rules import resolve_rules, rules_option
@@ -149,3 +150,6 @@ def command(
     else:
         click.echo(f"window {since:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC ({length})")
         click.echo(format_readiness(found))
+    if not found:
+        with store_errors():
+            note_unknown_endpoint(engine, run_id, endpoint)

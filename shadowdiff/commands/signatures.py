@@ -9,6 +9,7 @@ from typing import get_args
 import click
 import orjson
 
+from shadowdiff.closest import note_unknown_endpoint
 from shadowdiff.commands.db import db_option, open_store, store_errors
 from shadowdiff.settings import Settings
 from shadowdiff.window import window, window_options
@@ -109,6 +110,9 @@ def command(
         click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
     else:
         click.echo(format_report(report))
+    if not report.signatures:
+        with store_errors():
+            note_unknown_endpoint(engine, run_id, endpoint)
 
 
 def _or_group(ctx: click.Context, name: str, value: str | None) -> str | None:

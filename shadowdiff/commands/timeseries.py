@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 import orjson
 
+from shadowdiff.closest import note_unknown_endpoint
 from shadowdiff.commands.db import db_option, open_store, store_errors
 from shadowdiff.window import window, window_options
 from storage.timeseries import STEPS, Series, TimeSeries, timeseries
@@ -95,3 +96,6 @@ def command(
         click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
     else:
         click.echo(format_series(report, color=sys.stdout.isatty()))
+    if not report.series:
+        with store_errors():
+            note_unknown_endpoint(engine, run_id, endpoint)

@@ -122,9 +122,12 @@ def test_an_unknown_endpoint_names_the_closest_known(tmp_path: Path) -> None:
     lines = [side("a", "primary"), side("a", "candidate")]
     demo(tmp_path, write(tmp_path, lines))
     db = f"sqlite:///{tmp_path / 'r.sqlite'}"
-    outcome = CliRunner().invoke(main, ["mismatches", "--db", db, "--endpoint", "GET /user/{id}"])
-    assert outcome.exit_code == 0
-    assert "endpoint 'GET /user/{id}': closest known: 'GET /users/{id}'" in outcome.output
+    for command in ("mismatches", "timeseries", "signatures", "readiness", "noise"):
+        typo = CliRunner().invoke(main, [command, "--db", db, "--endpoint", "GET /user/{id}"])
+        assert typo.exit_code == 0, (command, typo.output)
+        assert "endpoint 'GET /user/{id}': closest known: 'GET /users/{id}'" in typo.stderr, command
+        real = CliRunner().invoke(main, [command, "--db", db, "--endpoint", "GET /users/{id}"])
+        assert real.exit_code == 0 and "closest known" not in real.stderr, command
 
 
 def test_the_demo_hints_name_the_program_as_run_and_a_real_request(tmp_path: Path) -> None:
