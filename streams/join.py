@@ -51,8 +51,8 @@ def _size(exchange: Exchange) -> int:
 class Pending:
     """The sides of one request seen so far, and the partition whose clock expires them.
 
-    `paired`: the pair came out; the entry stays until it expires, to absorb
-    late duplicates.
+    `paired`: the pair came out (its sides with it); the entry stays until it
+    expires, to absorb late duplicates.
     """
 
     partition: int
@@ -182,6 +182,9 @@ class JoinState:
     def _pair(
         self, entry: Pending, primary: Exchange, candidate: Exchange, secondary: Exchange | None
     ) -> Pair:
+        # The entry stays to absorb late duplicates; its sides go with the pair.
+        self.pending_bytes -= sum(_size(side) for side in entry.sides.values())
+        entry.sides = {}
         entry.paired = True
         self.counters.paired += 1
         if secondary is not None:
@@ -235,15 +238,13 @@ class JoinState:
         """Forget a request: its pair still waiting for a secondary comes out
         without it; a primary or candidate alone is an orphan."""
         entry = self.pending.pop(request_id, None)
-        if entry is None:
+        if entry is None or entry.paired:
             return None
         sides = entry.sides
-        self.pending_bytes -= sum(_size(side) for side in sides.values())
-        if entry.paired:
-            return None
         primary, candidate = sides.get("primary"), sides.get("candidate")
         if primary is not None and candidate is not None:
             return self._pair(entry, primary, candidate, None)
+        self.pending_bytes -= sum(_size(side) for side in sides.values())
         present = primary or candidate
         if present is None:
             self.counters.ignored += 1

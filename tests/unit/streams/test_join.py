@@ -182,9 +182,11 @@ def test_the_byte_limit_counts_bodies_across_partitions() -> None:
 def test_waiting_tells_pending_from_paired() -> None:
     join = JoinState(GRACE)
     join.offer(side("r1", "primary"))
-    assert join.waiting("r1")
+    assert join.waiting("r1") and join.pending_bytes > 0
     join.offer(side("r1", "candidate"))
     assert not join.waiting("r1") and not join.waiting("unknown")
+    assert join.pending_bytes == 0  # a pair's sides leave with it; its entry absorbs duplicates
+    assert join.offer(side("r1", "candidate")) is None and join.counters.duplicates == 1
 
 
 def test_without_a_secondary_seen_on_the_endpoint_a_pair_comes_out_at_once() -> None:
