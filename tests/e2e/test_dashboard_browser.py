@@ -20,7 +20,11 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -266,7 +270,10 @@ def test_signing_out_and_a_wrong_token_are_asked_again(server: str, browser: Web
     _wait(browser, "#signout button").click()
     _wait(browser, "#token").send_keys("not-the-token-at-all")
     browser.find_element(By.CSS_SELECTOR, "#login button").click()
-    WebDriverWait(browser, WAIT_S).until(
-        lambda b: "refused" in b.find_element(By.ID, "login-error").text
-    )
+    # The sign-in posts and the page is replaced: an element found mid-way goes stale.
+    WebDriverWait(
+        browser,
+        WAIT_S,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    ).until(lambda b: "refused" in b.find_element(By.ID, "login-error").text)
     assert browser.find_elements(By.CSS_SELECTOR, "#endpoints") == []
