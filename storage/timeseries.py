@@ -261,7 +261,8 @@ def _span_tallies(
         tally = per_endpoint.get(span // per_bucket)
         if tally is None:
             tally = per_endpoint[span // per_bucket] = _Tally()
-        tally.add(numbers, *dense[name, span])
+        # Absent only if retention removed the span's minutes since they were counted.
+        tally.add(numbers, *dense.get((name, span), ([], [])))
     return tallies
 
 

@@ -7,6 +7,8 @@ import random
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from storage import latency
 
@@ -63,3 +65,15 @@ def test_the_writers_inline_buckets_are_latency_bucket() -> None:
     for ms in samples:
         latency.add(expected, ms)
     assert minute.primary == expected
+
+
+histograms = st.dictionaries(st.integers(0, 200), st.integers(1, 50), max_size=30)
+
+
+@given(st.lists(histograms, max_size=8))
+def test_dense_histograms_merge_and_rank_like_sparse_ones(parts: list[latency.Histogram]) -> None:
+    merged = latency.merge(parts)
+    dense = latency.merge_dense([latency.to_dense(h) for h in parts])
+    assert dense == latency.to_dense(merged)
+    qs = (0.01, 0.5, 0.95, 1.0)
+    assert latency.dense_quantiles(dense, qs) == latency.quantiles(merged, qs)
