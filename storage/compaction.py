@@ -90,6 +90,15 @@ def epoch_bucket(dialect: str, column: str = "m.minute", seconds: int | str = ":
     return f"CAST(strftime('%s', {column}) AS INTEGER) / {seconds}"
 
 
+def joined_histograms(dialect: str, column: ColumnElement[str]) -> ColumnElement[str]:
+    """A group's stored histograms joined by commas into one text, which
+    `latency.decode` parses in one go and adds up."""
+    comma: ColumnElement[str] = literal_column("','")
+    if dialect == "postgresql":
+        return func.string_agg(column, comma)
+    return func.group_concat(column, comma)
+
+
 def compact(
     engine: Engine, run_id: str = LIVE_RUN, *, lookback: timedelta | None = None
 ) -> Compaction:
@@ -235,9 +244,6 @@ def read_minutes(
     endpoints = {endpoint for endpoint, _ in wanted}
     if len(endpoints) == 1:
         where.append(em.c.endpoint == next(iter(endpoints)))
-    # Each span's minute histograms come joined by commas: `latency.decode` adds them up.
-    joined = func.string_agg if dialect == "postgresql" else func.group_concat
-    comma: ColumnElement[str] = literal_column("','")
     bucket = epoch_bucket(dialect, "endpoint_minutes.minute", SPAN_SECONDS)
     span: ColumnElement[int] = literal_column(bucket)
     query = (
@@ -245,8 +251,8 @@ def read_minutes(
             em.c.endpoint,
             span.label("s"),
             func.sum(em.c.total),
-            joined(em.c.primary_latency, comma),
-            joined(em.c.candidate_latency, comma),
+            joined_histograms(dialect, em.c.primary_latency),
+            joined_histograms(dialect, em.c.candidate_latency),
         )
         .where(*where)
         .group_by(em.c.endpoint, literal_column("s"))

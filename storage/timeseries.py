@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Engine, TextClause, bindparam, text
 
 from storage import compaction, latency
@@ -228,8 +227,8 @@ def _minute_tallies(
         tallies.setdefault(name, {})[int(number)] = tally = _Tally()
         tally.add(
             counts,
-            latency.to_dense(merged_histograms(primary)),
-            latency.to_dense(merged_histograms(candidate)),
+            latency.to_dense(latency.decode(primary)),
+            latency.to_dense(latency.decode(candidate)),
         )
     return tallies
 
@@ -264,15 +263,6 @@ def _span_tallies(
         # Absent only if retention removed the span's minutes since they were counted.
         tally.add(numbers, *dense.get((name, span), ([], [])))
     return tallies
-
-
-def merged_histograms(joined: str) -> latency.Histogram:
-    """One histogram from a bucket's minute histograms (JSON objects joined by commas)."""
-    total: dict[str, int] = {}
-    for histogram in orjson.loads(f"[{joined}]"):
-        for key, count in histogram.items():
-            total[key] = total.get(key, 0) + count
-    return {int(key): count for key, count in total.items()}
 
 
 def _typed(statement: str) -> TextClause:
