@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     retain_rollups: str | None = Field(
         None, description="the same for the per-minute rollups (400d); keep them longer"
     )
+    retention_interval_s: float = Field(
+        3600.0,
+        gt=0,
+        description="how often the leader prunes when RETAIN_RAW or RETAIN_ROLLUPS is set; "
+        "cuts fall on whole days, so hourly is plenty",
+    )
     compaction_interval_s: float = Field(
         60.0,
         ge=0,

@@ -81,8 +81,9 @@ class WorkerConfig:
     redaction_key: str | None = None
     """Key of the hash standing in for secrets; None: the public development key."""
     retention: tuple[timedelta | None, timedelta | None] = (None, None)
-    """Ages past which the leader prunes raw rows and rollups, hourly; None: never."""
+    """Ages past which the leader prunes raw rows and rollups; None: never."""
     retention_interval_s: float = 3600.0
+    """How often the leader prunes, when `retention` names an age."""
     compaction_interval_s: float = 60.0
     """How often the leader compacts the last day's latency into spans
     (`storage.compaction`); the whole history the first time; 0: never."""

@@ -169,6 +169,7 @@ def command(
         datadir=Path(tempfile.gettempdir()) / f"shadowdiff-worker-{settings.worker_id}",
         redaction_key=settings.redaction_secret,
         retention=settings.retention(),
+        retention_interval_s=settings.retention_interval_s,
         alert_rules=resolve_alert_rules(settings.rules_file),
         alert_interval_s=settings.alert_interval_s,
         compaction_interval_s=settings.compaction_interval_s,
