@@ -21,6 +21,7 @@ from sqlalchemy import (
     Subquery,
     Table,
     and_,
+    case,
     func,
     select,
     union_all,
@@ -353,7 +354,6 @@ def mismatch_report(
 
     verdicts: dict[str, dict[str, int]] = {}
     paths: dict[str, dict[tuple[str, str], int]] = {}
-    found: dict[str, tuple[str, ...]] = {}
     with guard(engine), engine.connect() as connection:
         for row in connection.execute(verdict_counts).mappings():
             counts = {v: int(row[v]) for v in VERDICT_COLUMNS if row[v]}
@@ -364,9 +364,12 @@ def mismatch_report(
             for path, kind in json_value(problem):
                 if kind in MISMATCH_KINDS:
                     tally[path, kind] = tally.get((path, kind), 0) + int(n)
-        for name, counts in verdicts.items():
-            if sum(counts.values()) > counts.get(Verdict.MATCH.value, 0):
-                found[name] = _examples(connection, run_id, name, since, until, examples)
+        unmatched = [
+            name
+            for name, counts in verdicts.items()
+            if sum(counts.values()) > counts.get(Verdict.MATCH.value, 0)
+        ]
+        found = _examples(connection, run_id, unmatched, since, until, examples)
         gone = pruned_before(connection)
 
     reports = [
@@ -409,34 +412,63 @@ def latest_unmatched(
 ) -> tuple[str, ...]:
     """The latest non-matching request ids of `endpoint` in [since, until), mismatches first."""
     with guard(engine), engine.connect() as connection:
-        return _examples(connection, run_id, endpoint, since, until, wanted)
+        return _examples(connection, run_id, [endpoint], since, until, wanted).get(endpoint, ())
 
 
 def _examples(
     connection: Connection,
     run_id: str,
-    endpoint: str,
+    endpoints: Sequence[str],
     since: datetime | None,
     until: datetime | None,
     wanted: int,
-) -> tuple[str, ...]:
-    """The latest non-matching request ids of `endpoint`, mismatches first."""
+) -> dict[str, tuple[str, ...]]:
+    """Per endpoint, its latest non-matching request ids, mismatches first.
+
+    One statement for every endpoint (a report of fifty endpoints paid ~28 ms
+    of round trips and row fetching with one query each): per endpoint a
+    bounded read of its latest `EXAMPLE_SCAN` non-matching rows (newest first,
+    off the partial index), ranked in the database so only `wanted` per
+    endpoint come back.
+    """
+    if not endpoints or wanted <= 0:
+        return {}
     c = comparisons.c
-    conditions = [c.run_id == run_id, c.endpoint == endpoint, c.verdict != Verdict.MATCH.value]
+    bounds = [c.run_id == run_id, c.verdict != Verdict.MATCH.value]
     if since is not None:
-        conditions.append(c.observed_at >= since)
+        bounds.append(c.observed_at >= since)
     if until is not None:
-        conditions.append(c.observed_at < until)
-    rows = connection.execute(
-        select(c.request_id, c.verdict)
-        .where(*conditions)
+        bounds.append(c.observed_at < until)
+    # Each read is a subquery of its own: a compound SELECT's members may not
+    # carry LIMIT themselves on SQLite.
+    reads = [
+        select(c.endpoint, c.request_id, c.verdict, c.observed_at)
+        .where(*bounds, c.endpoint == endpoint)
         .order_by(c.observed_at.desc(), c.request_id)
         .limit(EXAMPLE_SCAN)
-    ).all()
-    mismatch = Verdict.MISMATCH.value
-    ranked = [r.request_id for r in rows if r.verdict == mismatch]
-    ranked += [r.request_id for r in rows if r.verdict != mismatch]
-    return tuple(ranked[:wanted])
+        .subquery()
+        for endpoint in endpoints
+    ]
+    latest = union_all(*(select(*read.c) for read in reads)).subquery()
+    mismatch_first = case((latest.c.verdict == Verdict.MISMATCH.value, 0), else_=1)
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=latest.c.endpoint,
+            order_by=(mismatch_first, latest.c.observed_at.desc(), latest.c.request_id),
+        )
+        .label("rank")
+    )
+    ranked = select(latest.c.endpoint, latest.c.request_id, rank).subquery()
+    rows = connection.execute(
+        select(ranked.c.endpoint, ranked.c.request_id)
+        .where(ranked.c.rank <= wanted)
+        .order_by(ranked.c.endpoint, ranked.c.rank)
+    )
+    found: dict[str, list[str]] = {}
+    for endpoint, request_id in rows:
+        found.setdefault(endpoint, []).append(request_id)
+    return {endpoint: tuple(ids) for endpoint, ids in found.items()}
 
 
 def _decode(text: str | None) -> Any:
