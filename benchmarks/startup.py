@@ -4,7 +4,8 @@ Each command runs as a new process (`python -m shadowdiff ...`), as a person
 types it; the median of BENCH_STARTUP_ROUNDS (default 5) is printed, and its
 ratio to `python -c pass` and to `import sqlalchemy` measured in the same run
 (the floor of every command that reads the store). The query commands run
-against a small demo database made first.
+against a small demo database made first, named by --db, and `mismatches`
+once more by DATABASE_URL, which makes it read the settings (pydantic).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import time
 from pathlib import Path
 
 
-def _median_s(argv: list[str], rounds: int, cwd: Path) -> float:
+def _median_s(argv: list[str], rounds: int, cwd: Path, env: dict[str, str] | None = None) -> float:
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
-        subprocess.run(argv, cwd=cwd, capture_output=True, check=False)
+        subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -50,7 +51,15 @@ def main() -> None:
         }
         for name, args in commands.items():
             took = _median_s([python, "-m", "shadowdiff", *args], rounds, here)
-            print(
-                f"startup_{name}_s: {took:.3f} "
-                f"(x{took / bare:.1f} bare python, x{took / floor:.2f} import sqlalchemy)"
-            )
+            _report(name, took, bare, floor)
+        # The database from DATABASE_URL rather than --db: the settings are read.
+        env = {**os.environ, "DATABASE_URL": db[1]}
+        took = _median_s([python, "-m", "shadowdiff", "mismatches"], rounds, here, env)
+        _report("mismatches_database_url", took, bare, floor)
+
+
+def _report(name: str, took: float, bare: float, floor: float) -> None:
+    print(
+        f"startup_{name}_s: {took:.3f} "
+        f"(x{took / bare:.1f} bare python, x{took / floor:.2f} import sqlalchemy)"
+    )

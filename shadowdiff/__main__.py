@@ -1,3 +1,3 @@
-from shadowdiff.cli import main
+from shadowdiff.cli import run
 
-main()
+run()

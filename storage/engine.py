@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 
+from storage.urls import hide_password
+
 CONNECT_TIMEOUT_S = 10
 """Seconds a PostgreSQL connection attempt may take before it counts as a failure."""
 
@@ -66,10 +68,9 @@ def safe_url(url: str | URL | Engine) -> str:
     """The URL with its password masked, for messages."""
     if isinstance(url, Engine):
         url = url.url
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except exc.ArgumentError:
-        return "<unparseable database URL>"
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    return hide_password(url)
 
 
 def connect(url: str | URL, *, echo: bool = False) -> Engine:

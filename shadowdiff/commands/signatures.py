@@ -9,9 +9,9 @@ from typing import get_args
 import click
 import orjson
 
+from analysis.baseline import BaselineThresholds
 from shadowdiff.closest import note_unknown_endpoint
 from shadowdiff.commands.db import db_option, open_store, store_errors
-from shadowdiff.settings import Settings
 from shadowdiff.window import window, window_options
 from storage import triage
 from storage.models import SHOWN_STATUS_VALUES, SIGNATURE_STATUS_VALUES
@@ -104,7 +104,7 @@ def command(
             run_id=run_id,
             limit=limit,
             noise=noise,
-            thresholds=Settings().baseline_thresholds(),
+            thresholds=_thresholds,
         )
     if as_json:
         click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
@@ -113,6 +113,14 @@ def command(
     if not report.signatures:
         with store_errors():
             note_unknown_endpoint(engine, run_id, endpoint)
+
+
+def _thresholds() -> BaselineThresholds:
+    # Imported here: pydantic comes with the settings, and only a run with a
+    # secondary needs them (`signature_report` asks only then).
+    from shadowdiff.settings import Settings
+
+    return Settings().baseline_thresholds()
 
 
 def _or_group(ctx: click.Context, name: str, value: str | None) -> str | None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-import storage
 from comparator import COMPILED
 from shadowdiff.settings import Settings
+from storage.urls import hide_password
 
 
 @click.command("status")
@@ -14,7 +14,7 @@ def command() -> None:
     """Show the Kafka, database and topic settings in force (from the environment)."""
     settings = Settings()
     click.echo(f"kafka:        {settings.kafka_bootstrap_servers}")
-    click.echo(f"database:     {storage.safe_url(settings.database_url)}")
+    click.echo(f"database:     {hide_password(settings.database_url)}")
     click.echo(f"topics:       {settings.exchanges_topic} -> {settings.comparisons_topic}")
     click.echo(f"dead letters: {settings.deadletter_topic}")
     port = settings.metrics_port

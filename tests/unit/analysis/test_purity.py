@@ -20,6 +20,7 @@ ALLOWED = {
     "fnmatch",
     "functools",
     "hashlib",
+    "importlib",
     "itertools",
     "math",
     "re",

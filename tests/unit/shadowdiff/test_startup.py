@@ -1,30 +1,76 @@
-"""The CLI imports a command's dependencies only when that command runs.
+"""A command imports only what it needs to start.
 
 Checked in a fresh interpreter, by the modules loaded (never by a clock): the
-Kafka clients, Alembic and the web stack are what made every command slow to start.
+Kafka clients, Alembic and the web stack made every command slow to start; the
+settings' pydantic, SQLAlchemy's ORM and the rules parser (YAML) are what a
+query command or `status` would pay for again if one crept back in.
+`python -m benchmarks startup` measures the times themselves.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+import storage
+from comparator import RuleSet
 from shadowdiff import commands
 from shadowdiff.cli import main
+from streams.pipeline import run_pipeline
+from streams.synthetic.secondary import users
 
-HEAVY = ("alembic", "faust", "aiokafka", "fastapi", "uvicorn", "aiohttp", "plotext", "fastavro")
+KAFKA_AND_WEB = ("alembic", "faust", "aiokafka", "fastapi", "uvicorn", "aiohttp", "fastavro")
+HEAVY = (*KAFKA_AND_WEB, "plotext", "pydantic", "pydantic_settings", "yaml", "sqlalchemy")
+"""What `--help` does without: every top-level package here costs it time."""
+
+NOT_FOR_QUERIES = (
+    *KAFKA_AND_WEB,
+    "plotext",
+    "pydantic",
+    "pydantic_settings",
+    "yaml",
+    "sqlalchemy.orm",
+    "comparator.rules_file",
+    "analysis.judge",
+)
+"""What a query given `--db` does without (its own SQLAlchemy Core it needs)."""
 
 
-def _loaded_after(code: str) -> set[str]:
-    """The heavy top-level packages in sys.modules after `code` runs in a new interpreter."""
-    probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+def _loaded_after(code: str, watched: tuple[str, ...] = HEAVY) -> set[str]:
+    """The modules of `watched` (packages or submodules) loaded after `code` runs afresh."""
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
-    return set(out.split()) & set(HEAVY)
+    return {w for w in watched for m in out.split() if m == w or m.startswith(f"{w}.")}
+
+
+def _invoked(args: list[str]) -> str:
+    """Code that runs `shadowdiff ARGS` in-process and fails unless it succeeds."""
+    return (
+        "from click.testing import CliRunner\n"
+        "from shadowdiff.cli import main\n"
+        f"outcome = CliRunner().invoke(main, {args!r})\n"
+        "assert outcome.exit_code == 0, outcome.output"
+    )
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A small SQLite store with a live run and mismatches, without a secondary.
+
+    (With a secondary `signatures` reads its noise thresholds from the settings.)
+    """
+    url = f"sqlite:///{tmp_path_factory.mktemp('startup') / 'results.db'}"
+    engine = storage.connect(url)
+    storage.upgrade(engine)
+    run_pipeline(users(20), RuleSet.default(), storage.ResultWriter(engine, rules_version="v1"))
+    engine.dispose()  # closed, so SQLite's journal files are gone until a command opens it
+    return url
 
 
 def test_importing_the_cli_loads_no_command_dependency() -> None:
@@ -32,17 +78,52 @@ def test_importing_the_cli_loads_no_command_dependency() -> None:
 
 
 def test_the_command_list_loads_no_command_dependency() -> None:
+    assert _loaded_after(_invoked(["--help"])) == set()
+
+
+def test_status_reads_the_settings_and_never_loads_the_store() -> None:
+    assert _loaded_after(_invoked(["status"])) == {"pydantic", "pydantic_settings"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["mismatches"], ["show", "users-0"], ["show", "no-such-request"], ["signatures"], ["runs"]],
+    ids=["mismatches", "show", "show-unknown", "signatures", "runs"],
+)
+def test_a_query_command_loads_only_the_store(store: str, args: list[str]) -> None:
+    loaded = _loaded_after(_invoked([*args, "--db", store]), (*NOT_FOR_QUERIES, "sqlalchemy"))
+    assert loaded == {"sqlalchemy"}
+
+
+def test_the_watch_would_see_a_heavy_import() -> None:
+    assert _loaded_after("import yaml, sqlalchemy.orm", NOT_FOR_QUERIES) == {
+        "yaml",
+        "sqlalchemy.orm",
+    }
+
+
+def test_the_program_collects_garbage_again_once_its_command_is_loaded(store: str) -> None:
+    # `run` holds collection off while importing, then freezes what the imports made.
     code = (
-        "from click.testing import CliRunner\n"
-        "from shadowdiff.cli import main\n"
-        "assert CliRunner().invoke(main, ['--help']).exit_code == 0"
+        "import atexit, gc, sys\n"
+        "from shadowdiff import cli\n"
+        "atexit.register(lambda: print(gc.isenabled(), gc.get_freeze_count() > 0))\n"
+        f"sys.argv = ['shadowdiff', 'runs', '--db', {store!r}]\n"
+        "cli.run()"
     )
-    assert _loaded_after(code) == set()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "live" in out.stdout and out.stdout.splitlines()[-1] == "True True"
 
 
-@pytest.mark.parametrize("name", ["mismatches", "show", "signatures", "runs", "status"])
-def test_a_query_command_loads_neither_kafka_nor_alembic(name: str) -> None:
-    assert _loaded_after(f"import shadowdiff.commands.{name}") == set()
+def test_a_query_leaves_no_sqlite_journal_behind(store: str) -> None:
+    # What the command made (the engine, its connection) is still collected at exit.
+    out = subprocess.run(
+        [sys.executable, "-m", "shadowdiff", "runs", "--db", store], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    folder = Path(store.removeprefix("sqlite:///")).parent
+    assert sorted(p.name for p in folder.iterdir()) == ["results.db"]
 
 
 def test_every_command_has_its_line_in_the_list() -> None:

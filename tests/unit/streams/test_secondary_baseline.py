@@ -83,6 +83,44 @@ def test_the_volatile_path_is_noise_on_its_signatures_and_the_bug_is_not(db: str
     assert {s.signature for s in strict.signatures} == {volatile.signature, bug.signature}
 
 
+def test_the_command_reads_the_thresholds_from_the_environment(db: str) -> None:
+    loose = {"NOISE_RELATIVE_THRESHOLD": "100", "NOISE_ABSOLUTE_THRESHOLD": "0"}
+    args = ["--db", db, "--endpoint", QUOTES, "--noise", "only", "--json"]
+    outcome = CliRunner().invoke(signatures.command, args, env=loose)
+    assert outcome.exit_code == 0, outcome.output
+    paths = {
+        tuple(sorted(p["path"] for p in s["paths"]))
+        for s in json.loads(outcome.output)["signatures"]
+    }
+    assert paths == {("/generated_at",), ("/generated_at", "/price")}
+
+
+def test_thresholds_given_as_a_callable_are_read_only_for_a_run_with_a_secondary(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'plain.db'}"
+    storage.upgrade(url)
+    run_pipeline(
+        users(20), RuleSet.default(), storage.ResultWriter(storage.connect(url), rules_version="v1")
+    )
+    asked: list[str] = []
+
+    def thresholds() -> BaselineThresholds:
+        asked.append("thresholds")
+        return BaselineThresholds()
+
+    plain = signature_report(storage.connect(url), thresholds=thresholds)
+    assert plain.signatures and not plain.secondary and asked == []
+    with_secondary = run_pipeline(
+        quotes(20),
+        RuleSet.default(),
+        storage.ResultWriter(storage.connect(url), rules_version="v1"),
+    )
+    assert with_secondary.join.with_secondary == 20
+    assert signature_report(storage.connect(url), thresholds=thresholds).secondary
+    assert asked == ["thresholds"]
+
+
 def test_the_commands_filter_noise_and_show_the_secondary(db: str) -> None:
     group = CliRunner()
     out = group.invoke(signatures.command, ["--db", db, "--noise", "exclude", "--json"])
