@@ -5,7 +5,7 @@ types it; the median of BENCH_STARTUP_ROUNDS (default 5) is printed, and its
 ratio to `python -c pass` and to `import sqlalchemy` measured in the same run
 (the floor of every command that reads the store). The query commands run
 against a small demo database made first, named by --db, and `mismatches`
-once more by DATABASE_URL, which makes it read the settings (pydantic).
+once more by DATABASE_URL (which the command reads as `--db`'s default).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def main() -> None:
         for name, args in commands.items():
             took = _median_s([python, "-m", "shadowdiff", *args], rounds, here)
             _report(name, took, bare, floor)
-        # The database from DATABASE_URL rather than --db: the settings are read.
+        # The database from DATABASE_URL rather than --db, as a deployment names it.
         env = {**os.environ, "DATABASE_URL": db[1]}
         took = _median_s([python, "-m", "shadowdiff", "mismatches"], rounds, here, env)
         _report("mismatches_database_url", took, bare, floor)

@@ -24,10 +24,10 @@ MAX_SCHEMA_ID = 2**31 - 1
 """Confluent's framing holds a Schema Registry id as a signed 32-bit integer."""
 
 KAFKA_PORT = 9092
+"""The port of a broker named without one, as Kafka's own clients assume."""
 
 DEFAULT_METRICS_PORT = 9478
 """Where a worker serves Prometheus metrics (`/metrics`) unless told otherwise."""
-"""The port of a broker named without one, as Kafka's own clients assume."""
 
 
 def parse_brokers(text: str) -> list[str]:

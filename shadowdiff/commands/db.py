@@ -22,6 +22,9 @@ db_option = click.option(
     "db_url",
     metavar="URL",
     default=None,
+    # Read by click, so a query started with DATABASE_URL set need not build the
+    # settings (pydantic is a third of such a command's start).
+    envvar="DATABASE_URL",
     help="Database URL (postgresql://... or sqlite:///FILE); default: DATABASE_URL.",
 )
 
@@ -35,7 +38,7 @@ def open_store(db_url: str | None, *, existing: bool = False) -> Engine:
     """
     url = db_url
     if url is None:
-        # Imported here: with --db given, a query need not load the settings' pydantic.
+        # Imported here: with --db or DATABASE_URL, a query need not load pydantic.
         from shadowdiff.settings import Settings
 
         url = Settings().database_url

@@ -37,7 +37,7 @@ NOT_FOR_QUERIES = (
     "comparator.rules_file",
     "analysis.judge",
 )
-"""What a query given `--db` does without (its own SQLAlchemy Core it needs)."""
+"""What a query given `--db` or DATABASE_URL does without (it needs SQLAlchemy Core)."""
 
 
 def _loaded_after(code: str, watched: tuple[str, ...] = HEAVY) -> set[str]:
@@ -93,6 +93,11 @@ def test_status_reads_the_settings_and_never_loads_the_store() -> None:
 def test_a_query_command_loads_only_the_store(store: str, args: list[str]) -> None:
     loaded = _loaded_after(_invoked([*args, "--db", store]), (*NOT_FOR_QUERIES, "sqlalchemy"))
     assert loaded == {"sqlalchemy"}
+
+
+def test_a_query_given_its_store_by_database_url_loads_only_the_store(store: str) -> None:
+    code = f"import os\nos.environ['DATABASE_URL'] = {store!r}\n" + _invoked(["mismatches"])
+    assert _loaded_after(code, (*NOT_FOR_QUERIES, "sqlalchemy")) == {"sqlalchemy"}
 
 
 def test_the_watch_would_see_a_heavy_import() -> None:
