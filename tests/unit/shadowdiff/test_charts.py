@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -54,7 +55,7 @@ def test_labels_are_evenly_spaced_from_the_first_point_to_the_last(
         assert chosen[0] == 0
     if count and wanted > 1:
         assert chosen[-1] == count - 1
-        gaps = {b - a for a, b in zip(chosen, chosen[1:], strict=False)}
+        gaps = {b - a for a, b in pairwise(chosen)}
         assert max(gaps, default=0) - min(gaps, default=0) <= 1
 
 
