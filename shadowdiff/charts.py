@@ -35,9 +35,7 @@ def chart(series: Series, *, width: int | None = None, height: int = 12, color: 
     return text if color else _plain(text)
 
 
-def points(
-    buckets: Sequence[Bucket], *, limit: int
-) -> tuple[list[int], list[float], list[float]]:
+def points(buckets: Sequence[Bucket], *, limit: int) -> tuple[list[int], list[float], list[float]]:
     """(position, mismatch %, requests per bucket), at most `limit` points.
 
     Past `limit`, runs of consecutive buckets become one point: its position

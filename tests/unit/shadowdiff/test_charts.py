@@ -46,9 +46,7 @@ def test_merging_keeps_every_request_and_stays_within_the_limit(
 
 
 @given(st.integers(0, 3000), st.integers(1, 10))
-def test_labels_are_evenly_spaced_from_the_first_point_to_the_last(
-    count: int, wanted: int
-) -> None:
+def test_labels_are_evenly_spaced_from_the_first_point_to_the_last(count: int, wanted: int) -> None:
     chosen = evenly_spaced(count, wanted)
     assert len(chosen) <= max(1, wanted) and chosen == sorted(set(chosen))
     if count:
