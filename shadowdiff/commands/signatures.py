@@ -4,18 +4,19 @@ and their triage (`signatures mark`, `signatures history`)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import get_args
 
 import click
 import orjson
 
 from shadowdiff.closest import note_unknown_endpoint
 from shadowdiff.commands.db import db_option, open_store, store_errors
+from shadowdiff.noise_option import noise_option
 from shadowdiff.settings import Settings
 from shadowdiff.window import window, window_options
 from storage import triage
 from storage.models import SHOWN_STATUS_VALUES, SIGNATURE_STATUS_VALUES
-from storage.signature_report import NoiseFilter, SignatureReport, signature_report
+from storage.noise_filter import NoiseFilter
+from storage.signature_report import SignatureReport, signature_report
 
 
 def format_report(report: SignatureReport) -> str:
@@ -51,14 +52,7 @@ def format_report(report: SignatureReport) -> str:
 @click.option(
     "--limit", type=click.IntRange(min=1), default=None, help="At most this many, most first."
 )
-@click.option(
-    "--noise",
-    type=click.Choice(get_args(NoiseFilter)),
-    default="include",
-    show_default=True,
-    help="Signatures a secondary's baseline explains (Diffy's rule): listed with the rest, "
-    "left out, or alone. Needs a gateway that sends a secondary.",
-)
+@noise_option("Signatures")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 @click.pass_context
