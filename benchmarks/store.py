@@ -17,8 +17,8 @@ pass spread over the same 30 days. After each load, warm, the median of 5 of:
 - noise: `storage.noise_sample.difference_sample` of the busiest over 24 h;
 - mismatches_noise, timeseries_noise: `mismatches` and `timeseries` of the
   second-busiest endpoint, which also has a secondary on every request (it
-  differs from the primary as the candidate does, so all six problems there
-  are noise: the most the per-bucket read has to subtract), with
+  differs from the primary where and when the candidate does, so all six
+  problems there are noise: the most the per-bucket read subtracts), with
   `noise="exclude"`: the baseline judged over the window and each bucket's
   noise subtracted, from the rollups.
 
@@ -99,10 +99,9 @@ def traffic(count: int, *, seed: int, end: datetime) -> Iterator[list[Result]]:
     problems = {name: _problems(random.Random(name), name) for name in names}
     problem_weights = [1 / (i + 1) for i in range(SIGNATURES_PER_ENDPOINT)]
     match = Comparison(Verdict.MATCH, (), RULES_VERSION)
-    # The secondary differs as the candidate does, drawn apart (so the rest of the
-    # traffic is the same as without it): every problem there is noise.
-    volatile = [tuple(sorted(differing_paths(p))) for p in problems[names[SECONDARY]]]
-    secondary_rng = random.Random(seed + 1)
+    # The secondary differs where the candidate does, on the same requests: raw and
+    # noise counts are equal at every path, so every problem there is noise at any scale.
+    volatile = {id(p): tuple(sorted(differing_paths(p))) for p in problems[names[SECONDARY]]}
     start = end - timedelta(days=DAYS)
     step = timedelta(days=DAYS) / count
     batch: list[Result] = []
@@ -114,9 +113,7 @@ def traffic(count: int, *, seed: int, end: datetime) -> Iterator[list[Result]]:
             comparison = match
         secondary: tuple[str, ...] | None = None
         if endpoint == names[SECONDARY]:
-            secondary = ()
-            if secondary_rng.random() < MISMATCH_SHARE:
-                secondary = secondary_rng.choices(volatile, problem_weights)[0]
+            secondary = volatile.get(id(comparison), ())
         batch.append(
             Result(
                 request_id=f"s{seed}-{i:09d}",
