@@ -126,14 +126,6 @@ def to_dense(histogram: Mapping[int, int]) -> Dense:
     return [first, *(histogram.get(i, 0) for i in range(first, last + 1))]
 
 
-def from_dense(histogram: Dense) -> Histogram:
-    """The bucket -> count form of a dense histogram (empty buckets left out)."""
-    if not histogram:
-        return {}
-    first = histogram[0]
-    return {first + i: n for i, n in enumerate(histogram[1:]) if n}
-
-
 def merge_dense(histograms: Sequence[Dense]) -> Dense:
     """The sum of several dense histograms."""
     present = [h for h in histograms if h]

@@ -1,10 +1,8 @@
 """What readiness is judged on, per endpoint over a window, read from the rollups.
 
 Every figure comes from the minute rollups and the signatures, so the read
-costs the same at ten million requests as at ten thousand: verdict counts
-from `endpoint_minutes`, summed per 5-minute span; latency from the compacted
-spans still true to those counts, the rest from their minutes (as the time
-series reads it, `storage.compaction`); requests whose problem is marked
+costs the same at ten million requests as at ten thousand: verdict counts and
+latency histograms from `endpoint_minutes`, a row per endpoint; requests whose problem is marked
 expected from `signature_minutes` joined with the triage marks; open problems
 (new or regressed) and the newest problem not marked expected from the
 signatures seen in the window. With a secondary, a problem its baseline
@@ -17,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ColumnElement, Connection, Engine, func, literal_column, select
+from sqlalchemy import Engine, func, select
 
 from analysis.baseline import BaselineThresholds
 from storage import latency
-from storage.compaction import SPAN_SECONDS, SpanKey, epoch_bucket, span_latency
+from storage.compaction import joined_histograms
 from storage.engine import guard
 from storage.models import (
     LIVE_RUN,
@@ -90,12 +88,30 @@ def readiness_traffic(
     problems = select(
         seen.c.endpoint, seen.c.n, sg.c.first_seen, triaged.status, sg.c.paths
     ).select_from(triaged.joined)
+    verdicts: dict[str, dict[str, int]] = {}
+    first: dict[str, datetime] = {}
     expected: dict[str, int] = {}
     noise: dict[str, int] = {}
     open_count: dict[str, int] = {}
     newest: dict[str, datetime] = {}
+    histograms: dict[str, tuple[latency.Histogram, latency.Histogram]] = {}
     with guard(engine), engine.connect() as connection:
-        verdicts, first, histograms = _per_endpoint(connection, run_id, where, start, end)
+        dialect = connection.dialect.name
+        sums = (
+            select(
+                em.c.endpoint,
+                func.min(em.c.minute),
+                joined_histograms(dialect, em.c.primary_latency),
+                joined_histograms(dialect, em.c.candidate_latency),
+                *(func.sum(em.c[column]) for column in VERDICT_COLUMNS.values()),
+            )
+            .where(*where)
+            .group_by(em.c.endpoint)
+        )
+        for name, minute, primary, candidate, *counts in connection.execute(sums):
+            verdicts[name] = dict(zip(VERDICT_COLUMNS, map(int, counts), strict=True))
+            first[name] = minute
+            histograms[name] = (latency.decode(primary), latency.decode(candidate))
         baseline = read_baselines(connection, run_id, endpoint, start, end)
         for name, n, first_seen, status, paths in connection.execute(problems):
             if status == "expected":
@@ -122,63 +138,3 @@ def readiness_traffic(
         )
         for name, counts in sorted(verdicts.items())
     )
-
-
-def _per_endpoint(
-    connection: Connection,
-    run_id: str,
-    where: list[ColumnElement[bool]],
-    since: datetime,
-    until: datetime,
-) -> tuple[
-    dict[str, dict[str, int]],
-    dict[str, datetime],
-    dict[str, tuple[latency.Histogram, latency.Histogram]],
-]:
-    """Each endpoint's verdict counts, first minute and both sides' latency in the window.
-
-    Counts are summed per 5-minute span in the server; latency comes from the
-    compacted spans still true to those counts, the others' from their minutes
-    (`storage.compaction.span_latency`, as the time series reads it), so a
-    week is a few thousand small arrays per endpoint, not ten thousand minutes.
-    """
-    em = endpoint_minutes
-    span: ColumnElement[int] = literal_column(
-        epoch_bucket(connection.dialect.name, "endpoint_minutes.minute", SPAN_SECONDS),
-        BigInteger,
-    )
-    sums = (
-        select(
-            em.c.endpoint,
-            span.label("s"),
-            func.min(em.c.minute),
-            func.sum(em.c.total),
-            *(func.sum(em.c[column]) for column in VERDICT_COLUMNS.values()),
-        )
-        .where(*where)
-        .group_by(em.c.endpoint, literal_column("s"))
-    )
-    verdicts: dict[str, dict[str, int]] = {}
-    first: dict[str, datetime] = {}
-    totals: dict[SpanKey, int] = {}
-    for name, number, minute, total, *counts in connection.execute(sums).all():
-        totals[name, int(number)] = int(total)
-        tally = verdicts.setdefault(name, dict.fromkeys(VERDICT_COLUMNS, 0))
-        for verdict, n in zip(VERDICT_COLUMNS, counts, strict=True):
-            tally[verdict] += int(n)
-        if name not in first or minute < first[name]:
-            first[name] = minute
-    dense = span_latency(connection, run_id, totals, since=since, until=until)
-    sides: dict[str, tuple[list[latency.Dense], list[latency.Dense]]] = {}
-    for (name, _), (primary, candidate) in dense.items():
-        both = sides.setdefault(name, ([], []))
-        both[0].append(primary)
-        both[1].append(candidate)
-    histograms = {
-        name: (
-            latency.from_dense(latency.merge_dense(sides.get(name, ([], []))[0])),
-            latency.from_dense(latency.merge_dense(sides.get(name, ([], []))[1])),
-        )
-        for name in verdicts
-    }
-    return verdicts, first, histograms

@@ -26,7 +26,6 @@ from comparator.model import Comparison, Difference, Kind, Result, Verdict
 from storage import compaction, latency, models, retention, rollups
 from storage.models import metadata
 from storage.partitions import is_partition
-from storage.readiness import readiness_traffic
 from storage.redaction import MARKER_PREFIX, Redactor
 from storage.signature_report import signature_report
 from storage.timeseries import timeseries
@@ -130,28 +129,6 @@ def dataset() -> list[Result]:
                 )
                 i += 1
     return results
-
-
-SPREAD_ENDPOINTS = ("GET /users/{id}", "GET /orders")
-
-
-def spread_results(count: int, *, seed: int) -> list[Result]:
-    """`count` requests alternating between `SPREAD_ENDPOINTS`, 37 s apart (over
-    many minutes and spans), every seventh a mismatch, with random latencies."""
-    rng = random.Random(seed)
-    return [
-        replace(
-            make_result(
-                f"r{i}",
-                endpoint=SPREAD_ENDPOINTS[i % 2],
-                at=T0 + timedelta(seconds=37 * i),
-                verdict=Verdict.MISMATCH if i % 7 == 0 else Verdict.MATCH,
-            ),
-            primary_latency_ms=rng.lognormvariate(3.0, 0.6),
-            candidate_latency_ms=rng.lognormvariate(3.2, 0.6),
-        )
-        for i in range(count)
-    ]
 
 
 class StoreContract:
@@ -642,9 +619,22 @@ class StoreContract:
     def test_compacted_spans_answer_like_the_minutes(self, engine: sa.Engine) -> None:
         """Time series read from compacted spans equal those read from the minutes,
         through late records, ragged window edges and every step."""
+        rng = random.Random(11)
         writer = storage.ResultWriter(engine, rules_version=RULES)
-        endpoints = SPREAD_ENDPOINTS
-        results = spread_results(400, seed=11)
+        endpoints = ("GET /users/{id}", "GET /orders")
+        results = [
+            replace(
+                make_result(
+                    f"r{i}",
+                    endpoint=endpoints[i % 2],
+                    at=T0 + timedelta(seconds=37 * i),
+                    verdict=Verdict.MISMATCH if i % 7 == 0 else Verdict.MATCH,
+                ),
+                primary_latency_ms=rng.lognormvariate(3.0, 0.6),
+                candidate_latency_ms=rng.lognormvariate(3.2, 0.6),
+            )
+            for i in range(400)
+        ]
         for start in range(0, len(results), 90):  # several batches: several fragments a minute
             writer.write(results[start : start + 90])
         windows = [(T0, T0 + timedelta(hours=4), step) for step in ("5m", "15m", "1h", "1d")] + [
@@ -685,39 +675,6 @@ class StoreContract:
             )
         first = timeseries(engine, since=T0, until=T0 + timedelta(minutes=5), step="5m")
         assert first.series[0].buckets[0].primary.p50 == latency.middle_ms(1)
-
-    def test_readiness_reads_latency_from_spans_like_the_minutes(self, engine: sa.Engine) -> None:
-        """Readiness's latency and counts are the same from compacted spans as from
-        the minutes, over ragged window edges; a span untrue to its minutes is not read."""
-        endpoints = SPREAD_ENDPOINTS
-        results = spread_results(300, seed=5)
-        storage.ResultWriter(engine, rules_version=RULES).write(results)
-        windows = [
-            (T0, T0 + timedelta(hours=4)),
-            (T0 + timedelta(minutes=7), T0 + timedelta(minutes=93)),
-        ]
-
-        def read() -> list[Any]:
-            return [readiness_traffic(engine, since=a, until=b) for a, b in windows]
-
-        from_minutes = read()
-        expected = latency.merge(
-            {latency.bucket(r.primary_latency_ms or 0): 1}
-            for r in results
-            if r.endpoint == endpoints[1]
-        )
-        assert from_minutes[0][0].endpoint == endpoints[1]
-        assert from_minutes[0][0].primary_latency == expected
-        assert sum(from_minutes[0][0].verdicts.values()) == 150
-        assert compaction.compact(engine).spans > 0
-        assert read() == from_minutes
-        with engine.begin() as connection:  # a compacted span that lies, and a stale one
-            connection.execute(sa.update(models.latency_spans).values(primary_latency="[1, 1000]"))
-        assert read() != from_minutes  # the spans are read, not the minutes
-        late = replace(make_result("late", at=T0 + timedelta(minutes=31)), primary_latency_ms=900.0)
-        storage.ResultWriter(engine, rules_version=RULES).write([late])
-        (_, users), _ = read()  # by name: orders first
-        assert users.endpoint == endpoints[0] and users.primary_latency.get(latency.bucket(900.0))
 
     def test_signature_report_counts_the_window(self, engine: sa.Engine) -> None:
         name = Difference("/name", Kind.VALUE_CHANGED, "a", "b")

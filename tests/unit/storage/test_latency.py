@@ -77,10 +77,3 @@ def test_dense_histograms_merge_and_rank_like_sparse_ones(parts: list[latency.Hi
     assert dense == latency.to_dense(merged)
     qs = (0.01, 0.5, 0.95, 1.0)
     assert latency.dense_quantiles(dense, qs) == latency.quantiles(merged, qs)
-
-
-@given(histograms)
-def test_the_dense_form_goes_back_to_buckets_and_counts_exactly(
-    histogram: latency.Histogram,
-) -> None:
-    assert latency.from_dense(latency.to_dense(histogram)) == histogram
