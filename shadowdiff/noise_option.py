@@ -12,6 +12,7 @@ from typing import Any, TypeVar, get_args
 
 import click
 
+from analysis.baseline import BaselineThresholds
 from storage.noise_filter import NoiseFilter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,3 +31,11 @@ def noise_option(what: str) -> Callable[[F], F]:
         "left out, or alone. Needs a gateway that sends a secondary; without one nothing "
         "is noise.",
     )
+
+
+def settings_thresholds() -> BaselineThresholds:
+    """The thresholds from the settings: passed uncalled, so a query reads the
+    settings only when it finds a secondary."""
+    from shadowdiff.settings import Settings
+
+    return Settings().baseline_thresholds()

@@ -21,7 +21,7 @@ from storage import noise_filter
 from storage.engine import guard
 from storage.jsontext import json_value
 from storage.models import LIVE_RUN, VERDICT_COLUMNS, endpoint_minutes, signatures
-from storage.noise_filter import NoiseFilter
+from storage.noise_filter import NoiseFilter, Thresholds
 from storage.queries import (
     Pruned,
     minute_filters,
@@ -131,7 +131,7 @@ def mismatch_report(
     examples: int = 3,
     *,
     noise: NoiseFilter = "include",
-    thresholds: BaselineThresholds | None = None,
+    thresholds: Thresholds | None = None,
 ) -> MismatchReport:
     """Per-endpoint totals, verdict counts, top differing paths and examples.
 
@@ -140,7 +140,8 @@ def mismatch_report(
     differences left out, most frequent first (ties by path). Examples come
     from a bounded read of the latest non-matching rows. `noise` keeps or
     leaves out the mismatches a secondary's baseline explains, judged with
-    `thresholds` (default: Diffy's); totals, errors and orphans stay as stored.
+    `thresholds` (default: Diffy's; `noise_filter.Thresholds`); totals, errors and
+    orphans stay as stored.
     """
     thresholds = thresholds or BaselineThresholds()
     since, until = whole_minutes(since, until)

@@ -18,7 +18,7 @@ the window it reads one small table and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -41,6 +41,11 @@ lists them with the rest, leaves them out, or shows them alone. Without a
 secondary nothing is noise, so `only` is empty."""
 
 HOUR = timedelta(hours=1)
+
+Thresholds = BaselineThresholds | Callable[[], BaselineThresholds]
+"""Diffy's thresholds, or how to get them once a secondary is found: a query
+over traffic without one never builds them (a command reading its settings
+pays for it in start-up time)."""
 
 
 def stored_noise(
@@ -99,13 +104,14 @@ def judge(
     endpoint: str | None,
     since: datetime | None,
     until: datetime | None,
-    thresholds: BaselineThresholds,
+    thresholds: Thresholds,
 ) -> NoiseJudgement:
     """The window's noise (bounds in whole minutes): baselines, then the mismatch
     problems seen on endpoints with one whose every path the baseline explains."""
     baselines = read_baselines(connection, run_id, endpoint, since, until)
     if not baselines:
         return NoiseJudgement()
+    rule = thresholds() if callable(thresholds) else thresholds
     counts, sg = signature_counts(run_id, endpoint, since, until), signatures
     seen = (
         select(sg.c.endpoint, sg.c.signature, sg.c.summary, sg.c.paths)
@@ -116,7 +122,7 @@ def judge(
         (name, signature)
         for name, signature, summary, paths in connection.execute(seen)
         if (summary_verdict(name, summary) or Verdict.MISMATCH) is Verdict.MISMATCH
-        and stored_noise(paths, baselines[name], thresholds)
+        and stored_noise(paths, baselines[name], rule)
     )
     return NoiseJudgement(baselines, noise)
 

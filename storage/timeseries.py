@@ -27,7 +27,7 @@ from analysis.baseline import BaselineThresholds
 from storage import compaction, latency, noise_filter
 from storage.engine import guard
 from storage.models import LIVE_RUN, UTCDateTime
-from storage.noise_filter import NoiseFilter
+from storage.noise_filter import NoiseFilter, Thresholds
 from storage.queries import pruned_before, whole_minutes
 
 STEPS: dict[str, timedelta] = {
@@ -193,7 +193,7 @@ def timeseries(
     endpoint: str | None = None,
     run_id: str = LIVE_RUN,
     noise: NoiseFilter = "include",
-    thresholds: BaselineThresholds | None = None,
+    thresholds: Thresholds | None = None,
 ) -> TimeSeries:
     """Each endpoint's buckets over [since, until) (endpoints with traffic in it).
 

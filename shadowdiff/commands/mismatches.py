@@ -9,8 +9,7 @@ import storage
 from shadowdiff.closest import note_unknown_endpoint
 from shadowdiff.commands.db import db_option, open_store, store_errors
 from shadowdiff.display import path_text
-from shadowdiff.noise_option import noise_option
-from shadowdiff.settings import Settings
+from shadowdiff.noise_option import noise_option, settings_thresholds
 from shadowdiff.window import window, window_options
 from storage.noise_filter import NoiseFilter
 
@@ -124,7 +123,7 @@ def command(
             run_id=run_id,
             top_paths=top_paths,
             noise=noise,
-            thresholds=Settings().baseline_thresholds(),
+            thresholds=settings_thresholds,
         )
     if as_json:
         click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())

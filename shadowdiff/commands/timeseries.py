@@ -10,8 +10,7 @@ import orjson
 
 from shadowdiff.closest import note_unknown_endpoint
 from shadowdiff.commands.db import db_option, open_store, store_errors
-from shadowdiff.noise_option import noise_option
-from shadowdiff.settings import Settings
+from shadowdiff.noise_option import noise_option, settings_thresholds
 from shadowdiff.window import window, window_options
 from storage.noise_filter import NoiseFilter
 from storage.timeseries import STEPS, Series, TimeSeries, timeseries
@@ -114,7 +113,7 @@ def command(
                 endpoint=endpoint,
                 run_id=run_id,
                 noise=noise,
-                thresholds=Settings().baseline_thresholds(),
+                thresholds=settings_thresholds,
             )
         except ValueError as error:
             raise click.UsageError(str(error)) from error

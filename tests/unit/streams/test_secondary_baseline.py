@@ -181,3 +181,17 @@ def test_mismatches_and_timeseries_filter_noise_in_text_and_json(db: str) -> Non
         chart.output
     )
     assert group.invoke(timeseries.command, ["--noise", "never", "--db", db]).exit_code == 2
+
+
+def test_the_commands_judge_noise_by_the_thresholds_in_the_settings(db: str) -> None:
+    # At 100 % relative nothing can be real: the price bug is noise too.
+    loose = {"NOISE_RELATIVE_THRESHOLD": "100", "NOISE_ABSOLUTE_THRESHOLD": "0"}
+    group = CliRunner(env=loose)
+    out = group.invoke(mismatches.command, ["--db", db, "--noise", "exclude", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = {e["endpoint"]: e for e in json.loads(out.output)["endpoints"]}
+    assert (rows[QUOTES]["mismatches"], rows[QUOTES]["noise"]) == (0, COUNT)
+    window = ["--since", T0.isoformat(), "--until", (T0 + timedelta(minutes=1)).isoformat()]
+    series = group.invoke(timeseries.command, ["--db", db, *window, "--noise", "only", "--json"])
+    by_endpoint = {s["endpoint"]: s for s in json.loads(series.output)["series"]}
+    assert [b["mismatches"] for b in by_endpoint[QUOTES]["buckets"] if b["total"]] == [COUNT]
