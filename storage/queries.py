@@ -1,4 +1,4 @@
-"""Read side of the result store: shared window helpers, examples, one comparison's detail.
+"""Read side of the result store: the window and rollup reads reports share, one comparison.
 
 Everything returned is a frozen value object; the commands format them and
 nothing here prints. Time bounds are half-open: `since <= observed_at < until`.
