@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Engine
 
+from analysis.baseline import BaselineThresholds
 from analysis.readiness_rules import ReadinessBook
 from api import dashboard, problems, signin
 from api.auth import require_token
@@ -32,6 +33,8 @@ class ApiConfig:
     """How old an answer may be (`api.cache`); 0 computes every answer afresh."""
     readiness: ReadinessBook = field(default_factory=ReadinessBook)
     """The readiness criteria (the rules file's `readiness:` section)."""
+    noise_thresholds: BaselineThresholds = field(default_factory=BaselineThresholds)
+    """Diffy's thresholds the noise filters judge by (NOISE_*_THRESHOLD)."""
 
 
 def create_app(config: ApiConfig) -> FastAPI:

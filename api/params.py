@@ -15,8 +15,10 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
+from analysis.baseline import BaselineThresholds
 from api.problems import Problem
 from storage.models import LIVE_RUN
+from storage.noise_filter import NoiseFilter
 from storage.timespec import TimeSpecError, parse_instant
 
 MAX_TEXT = 512
@@ -84,6 +86,22 @@ EndpointFilter = Annotated[
         description="endpoint name as stored, e.g. `GET /users/{id}` (URL-encoded)",
     ),
 ]
+
+
+NoiseQuery = Annotated[
+    NoiseFilter,
+    Query(
+        description="mismatches a secondary's baseline explains (Diffy's rule): counted with "
+        "the rest (`include`), left out (`exclude`) or alone (`only`); without a secondary "
+        "nothing is noise",
+    ),
+]
+
+
+def thresholds_of(request: Request) -> BaselineThresholds:
+    """The noise thresholds the entry point configured (NOISE_*_THRESHOLD)."""
+    thresholds: BaselineThresholds = request.app.state.config.noise_thresholds
+    return thresholds
 
 
 def engine_of(request: Request) -> Engine:

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from storage.noise_filter import NoiseFilter
+
 
 class PathCountOut(BaseModel):
     path: str
@@ -35,6 +37,10 @@ class EndpointOut(BaseModel):
     verdicts: dict[str, int]
     top_paths: list[PathCountOut]
     examples: list[str]
+    secondary: bool = Field(description="whether the endpoint had a secondary in the window")
+    noise: int | None = Field(
+        description="mismatches the secondary's baseline explains (null: no secondary)"
+    )
 
 
 class EndpointsOut(BaseModel):
@@ -44,6 +50,8 @@ class EndpointsOut(BaseModel):
     since: datetime | None
     until: datetime | None
     endpoints: list[EndpointOut]
+    noise: NoiseFilter = Field(description="the noise filter applied")
+    secondary: bool = Field(description="whether any endpoint had a secondary in the window")
     pruned: PrunedOut
 
 
@@ -66,11 +74,15 @@ class BucketOut(BaseModel):
     errors: int
     latency_ms: SidesLatencyOut
     pruned: bool
+    noise: int | None = Field(
+        description="the bucket's mismatches the secondary's baseline explains (null: none)"
+    )
 
 
 class SeriesOut(BaseModel):
     endpoint: str
     buckets: list[BucketOut]
+    secondary: bool
 
 
 class TimeSeriesOut(BaseModel):
@@ -81,6 +93,8 @@ class TimeSeriesOut(BaseModel):
     since: datetime
     until: datetime
     series: list[SeriesOut]
+    noise: NoiseFilter
+    secondary: bool
 
 
 class ProblemPathOut(BaseModel):
@@ -98,6 +112,9 @@ class SignatureOut(BaseModel):
     status: str
     examples: list[str]
     paths: list[ProblemPathOut]
+    noise: bool | None = Field(
+        description="whether a secondary's baseline explains it (null: no secondary)"
+    )
 
 
 class SignaturesOut(BaseModel):
@@ -107,6 +124,8 @@ class SignaturesOut(BaseModel):
     since: datetime | None
     until: datetime | None
     signatures: list[SignatureOut]
+    noise: NoiseFilter
+    secondary: bool
     pruned: PrunedOut
 
 

@@ -14,7 +14,13 @@ pass spread over the same 30 days. After each load, warm, the median of 5 of:
 - show: `storage.comparison_detail` of one mismatching request;
 - readiness, readiness_all: `storage.readiness.readiness_traffic` over 7 d of
   the busiest endpoint, and of all 50;
-- noise: `storage.noise_sample.difference_sample` of the busiest over 24 h.
+- noise: `storage.noise_sample.difference_sample` of the busiest over 24 h;
+- mismatches_noise, timeseries_noise: `mismatches` and `timeseries` of the
+  second-busiest endpoint, which also has a secondary on every request (it
+  differs from the primary where and when the candidate does, so all six
+  problems there are noise: the most the per-bucket read subtracts), with
+  `noise="exclude"`: the baseline judged over the window and each bucket's
+  noise subtracted, from the rollups.
 
 After each load the live run's latency is compacted into 5-minute spans, as
 the worker's leader keeps it (`storage.compaction`), timed as
@@ -37,6 +43,7 @@ from datetime import UTC, datetime, timedelta
 import storage
 from benchmarks import writer as writer_benchmark
 from benchmarks._services import cores, fresh_database, running
+from comparator.baseline import differing_paths
 from comparator.model import Comparison, Difference, Kind, Result, Verdict
 from storage import compaction
 from storage.noise_sample import difference_sample
@@ -53,6 +60,10 @@ REPEATS = 5
 RULES_VERSION = "bench-store"
 
 _PATHS = ["/name", "/items/[i]/price", "/updated_at", "/tags", "/owner/id", "/total", "/flags"]
+
+
+SECONDARY = 1
+"""The index of the endpoint whose every request also has a secondary."""
 
 
 def _endpoint_names() -> list[str]:
@@ -88,6 +99,9 @@ def traffic(count: int, *, seed: int, end: datetime) -> Iterator[list[Result]]:
     problems = {name: _problems(random.Random(name), name) for name in names}
     problem_weights = [1 / (i + 1) for i in range(SIGNATURES_PER_ENDPOINT)]
     match = Comparison(Verdict.MATCH, (), RULES_VERSION)
+    # The secondary differs where the candidate does, on the same requests: raw and
+    # noise counts are equal at every path, so every problem there is noise at any scale.
+    volatile = {id(p): tuple(sorted(differing_paths(p))) for p in problems[names[SECONDARY]]}
     start = end - timedelta(days=DAYS)
     step = timedelta(days=DAYS) / count
     batch: list[Result] = []
@@ -97,6 +111,9 @@ def traffic(count: int, *, seed: int, end: datetime) -> Iterator[list[Result]]:
             comparison = rng.choices(problems[endpoint], problem_weights)[0]
         else:
             comparison = match
+        secondary: tuple[str, ...] | None = None
+        if endpoint == names[SECONDARY]:
+            secondary = volatile.get(id(comparison), ())
         batch.append(
             Result(
                 request_id=f"s{seed}-{i:09d}",
@@ -108,6 +125,7 @@ def traffic(count: int, *, seed: int, end: datetime) -> Iterator[list[Result]]:
                 primary_latency_ms=rng.lognormvariate(3.0, 0.5),
                 candidate_latency_ms=rng.lognormvariate(3.1, 0.5),
                 comparison=comparison,
+                secondary_paths=secondary,
             )
         )
         if len(batch) == BATCH:
@@ -160,7 +178,7 @@ def _median_ms(query: Callable[[], object]) -> float:
 
 def measure(url: str, end: datetime, example: str) -> dict[str, float]:
     engine = storage.connect(url)
-    busiest = _endpoint_names()[0]
+    busiest, with_secondary = _endpoint_names()[0], _endpoint_names()[SECONDARY]
     day_ago, week_ago = end - timedelta(days=1), end - timedelta(days=7)
     try:
         return {
@@ -183,7 +201,33 @@ def measure(url: str, end: datetime, example: str) -> dict[str, float]:
             "noise": _median_ms(
                 lambda: difference_sample(engine, endpoint=busiest, since=day_ago, until=end)
             ),
+            "mismatches_noise": _median_ms(
+                lambda: storage.mismatch_report(
+                    engine, endpoint=with_secondary, since=day_ago, until=end, noise="exclude"
+                )
+            ),
+            "timeseries_noise": _median_ms(
+                lambda: timeseries(
+                    engine,
+                    since=week_ago,
+                    until=end,
+                    step="5m",
+                    endpoint=with_secondary,
+                    noise="exclude",
+                )
+            ),
         }
+    finally:
+        engine.dispose()
+
+
+def noise_signatures(url: str, end: datetime) -> int:
+    """How many problems the secondary's baseline explains over the day the queries read."""
+    engine = storage.connect(url)
+    try:
+        endpoint, since = _endpoint_names()[SECONDARY], end - timedelta(days=1)
+        only = signature_report(engine, endpoint=endpoint, since=since, until=end, noise="only")
+        return len(only.signatures)
     finally:
         engine.dispose()
 
@@ -206,12 +250,14 @@ def main() -> None:
             at_small = measure(url, end, example)
             for name, ms in at_small.items():
                 print(f"store_{name}_1m_ms: {ms:.1f}", flush=True)
+            print(f"store_noise_signatures_1m: {noise_signatures(url, end)}", flush=True)
             rate, _ = load(url, large - small, seed=2, end=end)
             print(f"store_load_rows_per_s_second_pass: {rate:.0f}", flush=True)
             print(f"store_compact_10m_s: {compact(url):.1f}", flush=True)
             at_large = measure(url, end, example)
             for name, ms in at_large.items():
                 print(f"store_{name}_10m_ms: {ms:.1f}", flush=True)
+            print(f"store_noise_signatures_10m: {noise_signatures(url, end)}", flush=True)
             for name in at_small:
                 print(f"store_{name}_growth: {at_large[name] / at_small[name]:.2f}")
         writer_benchmark.compare(services.postgres_url)

@@ -23,17 +23,9 @@ if TYPE_CHECKING:
         safe_url,
     )
     from storage.migrate import current_revision, head_revision, upgrade
+    from storage.mismatches import EndpointReport, MismatchReport, PathCount, mismatch_report
     from storage.models import LIVE_RUN, RunKind, SignatureStatus
-    from storage.queries import (
-        ComparisonDetail,
-        DifferenceDetail,
-        EndpointReport,
-        MismatchReport,
-        PathCount,
-        Pruned,
-        comparison_detail,
-        mismatch_report,
-    )
+    from storage.queries import ComparisonDetail, DifferenceDetail, Pruned, comparison_detail
     from storage.redaction import DEFAULT_REDACTION_KEY, Redactor
     from storage.writer import ResultWriter, ensure_run
 
@@ -52,12 +44,12 @@ _HOMES = {
     "SignatureStatus": "storage.models",
     "ComparisonDetail": "storage.queries",
     "DifferenceDetail": "storage.queries",
-    "EndpointReport": "storage.queries",
-    "MismatchReport": "storage.queries",
-    "PathCount": "storage.queries",
+    "EndpointReport": "storage.mismatches",
+    "MismatchReport": "storage.mismatches",
+    "PathCount": "storage.mismatches",
     "Pruned": "storage.queries",
     "comparison_detail": "storage.queries",
-    "mismatch_report": "storage.queries",
+    "mismatch_report": "storage.mismatches",
     "DEFAULT_REDACTION_KEY": "storage.redaction",
     "Redactor": "storage.redaction",
     "ResultWriter": "storage.writer",

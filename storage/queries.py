@@ -1,4 +1,4 @@
-"""Read side of the result store: the mismatch report and one comparison's detail.
+"""Read side of the result store: the window and rollup reads reports share, one comparison.
 
 Everything returned is a frozen value object; the commands format them and
 nothing here prints. Time bounds are half-open: `since <= observed_at < until`.
@@ -8,7 +8,7 @@ minutes: a bound inside a minute is widened to take that minute whole.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,16 +23,16 @@ from sqlalchemy import (
     and_,
     case,
     func,
+    or_,
     select,
     union_all,
 )
 
-from comparator.model import Kind, Verdict
+from comparator.model import Verdict
 from storage.engine import guard
 from storage.jsontext import json_value
 from storage.models import (
     LIVE_RUN,
-    VERDICT_COLUMNS,
     comparisons,
     differences,
     endpoint_minutes,
@@ -41,60 +41,6 @@ from storage.models import (
     signature_minutes,
     signatures,
 )
-
-MISMATCH_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if k.is_mismatch)
-ORPHAN_VERDICTS: tuple[str, ...] = tuple(v.value for v in Verdict if v.is_orphan)
-
-
-@dataclass(frozen=True, slots=True)
-class PathCount:
-    """How many stored differences of `kind` sit at `path`."""
-
-    path: str
-    kind: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class EndpointReport:
-    """One endpoint's numbers over the report's time range.
-
-    `mismatches` counts the verdict `mismatch` only; errors have their own
-    entries in `verdicts`; `orphans` is missing_primary + missing_candidate.
-    `examples` are the most recent non-matching request ids, mismatches first.
-    """
-
-    endpoint: str
-    total: int
-    verdicts: dict[str, int]
-    top_paths: tuple[PathCount, ...]
-    examples: tuple[str, ...]
-
-    @property
-    def mismatches(self) -> int:
-        return self.verdicts.get(Verdict.MISMATCH.value, 0)
-
-    @property
-    def orphans(self) -> int:
-        return sum(self.verdicts.get(v, 0) for v in ORPHAN_VERDICTS)
-
-    @property
-    def mismatch_rate(self) -> float:
-        return self.mismatches / self.total if self.total else 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "endpoint": self.endpoint,
-            "total": self.total,
-            "mismatches": self.mismatches,
-            "mismatch_rate": self.mismatch_rate,
-            "orphans": self.orphans,
-            "verdicts": dict(self.verdicts),
-            "top_paths": [
-                {"path": p.path, "kind": p.kind, "count": p.count} for p in self.top_paths
-            ],
-            "examples": list(self.examples),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,26 +82,6 @@ class Pruned:
                 "no examples or details from before then"
             )
         return lines
-
-
-@dataclass(frozen=True, slots=True)
-class MismatchReport:
-    """Per-endpoint numbers for one run, sorted by mismatches (most first)."""
-
-    run_id: str
-    since: datetime | None
-    until: datetime | None
-    endpoints: tuple[EndpointReport, ...]
-    pruned: Pruned = field(default_factory=Pruned)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "run": self.run_id,
-            "since": self.since.isoformat() if self.since else None,
-            "until": self.until.isoformat() if self.until else None,
-            "endpoints": [e.to_json() for e in self.endpoints],
-            "pruned": self.pruned.to_json(),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,23 +185,52 @@ def signature_counts(
     edges from `signature_minutes`, so a day costs about 24 rows per problem
     whatever the traffic.
     """
+    rows = signature_rows(run_id, endpoint, since, until)
+    return (
+        select(rows.c.endpoint, rows.c.signature, func.sum(rows.c["count"]).label("n"))
+        .group_by(rows.c.endpoint, rows.c.signature)
+        .subquery()
+    )
+
+
+def signature_rows(
+    run_id: str,
+    endpoint: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    hours: bool = True,
+    only: Collection[str] | None = None,
+) -> Subquery:
+    """(endpoint, signature, at, count): the signature rollup rows of [since, until)
+    (whole minutes), named `signature_rows`.
+
+    With `hours`, the window's whole hours come from `signature_hours` (`at` an
+    hour) and only its edges from `signature_minutes`; without, every row is a
+    minute, for readers that need finer than an hour. `only` keeps those signatures.
+    """
     sm, sh = signature_minutes, signature_hours
     first_hour = None if since is None else _ceil_hour(since)
     last_hour = None if until is None else until.replace(minute=0)
     parts = []
-    if first_hour is not None and last_hour is not None and first_hour >= last_hour:
-        parts.append(_counted(sm, sm.c.minute, run_id, endpoint, since, until))
+    if not hours or (first_hour is not None and last_hour is not None and first_hour >= last_hour):
+        parts.append(_counted(sm, sm.c.minute, run_id, endpoint, since, until, only))
     else:
-        parts.append(_counted(sh, sh.c.hour, run_id, endpoint, first_hour, last_hour))
+        parts.append(_counted(sh, sh.c.hour, run_id, endpoint, first_hour, last_hour, only))
         if since is not None and first_hour is not None and since < first_hour:
-            parts.append(_counted(sm, sm.c.minute, run_id, endpoint, since, first_hour))
+            parts.append(_counted(sm, sm.c.minute, run_id, endpoint, since, first_hour, only))
         if until is not None and last_hour is not None and last_hour < until:
-            parts.append(_counted(sm, sm.c.minute, run_id, endpoint, last_hour, until))
-    both = union_all(*parts).subquery()
-    return (
-        select(both.c.endpoint, both.c.signature, func.sum(both.c["count"]).label("n"))
-        .group_by(both.c.endpoint, both.c.signature)
-        .subquery()
+            parts.append(_counted(sm, sm.c.minute, run_id, endpoint, last_hour, until, only))
+    return union_all(*parts).subquery("signature_rows")
+
+
+def signature_row(counted: Subquery, run_id: str) -> ColumnElement[bool]:
+    """The join condition from a subquery of (endpoint, signature) to the run's `signatures` row."""
+    sg = signatures.c
+    return and_(
+        sg.run_id == run_id,
+        sg.signature == counted.c.signature,
+        sg.endpoint == counted.c.endpoint,
     )
 
 
@@ -291,6 +246,7 @@ def _counted(
     endpoint: str | None,
     since: datetime | None,
     until: datetime | None,
+    only: Collection[str] | None,
 ) -> Select[Any]:
     conditions = [table.c.run_id == run_id]
     if endpoint is not None:
@@ -299,7 +255,11 @@ def _counted(
         conditions.append(at >= since)
     if until is not None:
         conditions.append(at < until)
-    return select(table.c.endpoint, table.c.signature, table.c["count"]).where(*conditions)
+    if only is not None:
+        conditions.append(table.c.signature.in_(sorted(only)))
+    return select(table.c.endpoint, table.c.signature, at.label("at"), table.c["count"]).where(
+        *conditions
+    )
 
 
 def stored_span(engine: Engine, run_id: str = LIVE_RUN) -> tuple[datetime, datetime] | None:
@@ -318,85 +278,6 @@ def pruned_before(connection: Connection) -> dict[str, datetime]:
     return {row.data: row.before for row in connection.execute(select(pruned))}
 
 
-def mismatch_report(
-    engine: Engine,
-    endpoint: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    run_id: str = LIVE_RUN,
-    top_paths: int = 5,
-    examples: int = 3,
-) -> MismatchReport:
-    """Per-endpoint totals, verdict counts, top differing paths and examples.
-
-    Counts come from the minute rollups, so the bounds are widened to whole
-    minutes (`whole_minutes`; the report carries the bounds used). Top paths
-    count the requests whose
-    problem (signature) includes a differing (path template, kind), array
-    indices folded, tolerated differences left out, most frequent first (ties
-    by path). Examples come from a bounded read of the latest non-matching rows.
-    """
-    since, until = whole_minutes(since, until)
-    em = endpoint_minutes
-    where = minute_filters(em, run_id, endpoint, since, until)
-    sums = [func.sum(em.c[column]).label(verdict) for verdict, column in VERDICT_COLUMNS.items()]
-    verdict_counts = select(em.c.endpoint, *sums).where(*where).group_by(em.c.endpoint)
-    sg = signatures
-    problem_counts = signature_counts(run_id, endpoint, since, until)
-    with_paths = select(problem_counts.c.endpoint, problem_counts.c.n, sg.c.paths).join(
-        sg,
-        and_(
-            sg.c.run_id == run_id,
-            sg.c.signature == problem_counts.c.signature,
-            sg.c.endpoint == problem_counts.c.endpoint,
-        ),
-    )
-
-    verdicts: dict[str, dict[str, int]] = {}
-    paths: dict[str, dict[tuple[str, str], int]] = {}
-    with guard(engine), engine.connect() as connection:
-        for row in connection.execute(verdict_counts).mappings():
-            counts = {v: int(row[v]) for v in VERDICT_COLUMNS if row[v]}
-            if counts:
-                verdicts[row["endpoint"]] = counts
-        for name, n, problem in connection.execute(with_paths):
-            tally = paths.setdefault(name, {})
-            for path, kind in json_value(problem):
-                if kind in MISMATCH_KINDS:
-                    tally[path, kind] = tally.get((path, kind), 0) + int(n)
-        unmatched = [
-            name
-            for name, counts in verdicts.items()
-            if sum(counts.values()) > counts.get(Verdict.MATCH.value, 0)
-        ]
-        found = _examples(connection, run_id, unmatched, since, until, examples)
-        gone = pruned_before(connection)
-
-    reports = [
-        EndpointReport(
-            endpoint=name,
-            total=sum(counts.values()),
-            verdicts=counts,
-            top_paths=tuple(
-                PathCount(path, kind, n)
-                for (path, kind), n in sorted(
-                    paths.get(name, {}).items(), key=lambda item: (-item[1], item[0])
-                )[:top_paths]
-            ),
-            examples=found.get(name, ()),
-        )
-        for name, counts in verdicts.items()
-    ]
-    reports.sort(key=lambda r: (-r.mismatches, -r.total, r.endpoint))
-    return MismatchReport(
-        run_id=run_id,
-        since=since,
-        until=until,
-        endpoints=tuple(reports),
-        pruned=Pruned.of(gone, since),
-    )
-
-
 EXAMPLE_SCAN = 200
 """Non-matching rows read per endpoint to pick examples from: a bound, however
 many there are in the window."""
@@ -412,18 +293,26 @@ def latest_unmatched(
 ) -> tuple[str, ...]:
     """The latest non-matching request ids of `endpoint` in [since, until), mismatches first."""
     with guard(engine), engine.connect() as connection:
-        return _examples(connection, run_id, [endpoint], since, until, wanted).get(endpoint, ())
+        found = unmatched_examples(connection, run_id, [endpoint], since, until, wanted)
+        return found.get(endpoint, ())
 
 
-def _examples(
+def unmatched_examples(
     connection: Connection,
     run_id: str,
     endpoints: Sequence[str],
     since: datetime | None,
     until: datetime | None,
     wanted: int,
+    *,
+    leave_out: Mapping[str, Collection[str]] | None = None,
+    only: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """Per endpoint, its latest non-matching request ids, mismatches first.
+
+    `leave_out` drops, per endpoint, the requests of those signatures; `only`
+    keeps, per endpoint, the requests of those signatures alone (an endpoint
+    it names none for has no examples).
 
     One statement for every endpoint (a report of fifty endpoints paid ~28 ms
     of round trips and row fetching with one query each): per endpoint a
@@ -431,24 +320,34 @@ def _examples(
     off the partial index), ranked in the database so only `wanted` per
     endpoint come back.
     """
-    if not endpoints or wanted <= 0:
-        return {}
     c = comparisons.c
     bounds = [c.run_id == run_id, c.verdict != Verdict.MATCH.value]
     if since is not None:
         bounds.append(c.observed_at >= since)
     if until is not None:
         bounds.append(c.observed_at < until)
-    # Each read is a subquery of its own: a compound SELECT's members may not
-    # carry LIMIT themselves on SQLite.
-    reads = [
-        select(c.endpoint, c.request_id, c.verdict, c.observed_at)
-        .where(*bounds, c.endpoint == endpoint)
-        .order_by(c.observed_at.desc(), c.request_id)
-        .limit(EXAMPLE_SCAN)
-        .subquery()
-        for endpoint in endpoints
-    ]
+    reads = []
+    for endpoint in endpoints:
+        conditions = [*bounds, c.endpoint == endpoint]
+        dropped = (leave_out or {}).get(endpoint)
+        if dropped:
+            conditions.append(or_(c.signature.is_(None), c.signature.not_in(sorted(dropped))))
+        if only is not None:
+            kept = only.get(endpoint)
+            if not kept:
+                continue
+            conditions.append(c.signature.in_(sorted(kept)))
+        # Each read is a subquery of its own: a compound SELECT's members may not
+        # carry LIMIT themselves on SQLite.
+        reads.append(
+            select(c.endpoint, c.request_id, c.verdict, c.observed_at)
+            .where(*conditions)
+            .order_by(c.observed_at.desc(), c.request_id)
+            .limit(EXAMPLE_SCAN)
+            .subquery()
+        )
+    if not reads or wanted <= 0:
+        return {}
     latest = union_all(*(select(*read.c) for read in reads)).subquery()
     mismatch_first = case((latest.c.verdict == Verdict.MISMATCH.value, 0), else_=1)
     rank = (

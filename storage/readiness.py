@@ -17,12 +17,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
-from analysis.baseline import BaselineThresholds, signature_noise
-from comparator.baseline import fold
+from analysis.baseline import BaselineThresholds
 from storage import latency
 from storage.compaction import joined_histograms
 from storage.engine import guard
-from storage.jsontext import json_value
 from storage.models import (
     LIVE_RUN,
     VERDICT_COLUMNS,
@@ -30,6 +28,7 @@ from storage.models import (
     signature_minutes,
     signatures,
 )
+from storage.noise_filter import stored_noise
 from storage.queries import minute_filters, whole_minutes
 from storage.secondary_report import read_baselines
 from storage.triage import with_triage
@@ -118,9 +117,7 @@ def readiness_traffic(
             if status == "expected":
                 expected[name] = expected.get(name, 0) + int(n)
                 continue
-            if name in baseline and signature_noise(
-                (fold(path) for path, _ in json_value(paths)), baseline[name], thresholds
-            ):
+            if name in baseline and stored_noise(paths, baseline[name], thresholds):
                 noise[name] = noise.get(name, 0) + int(n)
                 continue
             if status in OPEN_STATUSES:

@@ -12,32 +12,28 @@ Diffy's rule in `analysis.baseline`), None where the endpoint had no secondary.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Engine, and_, select
 
-from analysis.baseline import BaselineThresholds, signature_noise
-from comparator.baseline import fold
+from analysis.baseline import BaselineThresholds
 from storage.engine import guard
 from storage.jsontext import json_value
 from storage.models import LIVE_RUN, signatures
+from storage.noise_filter import NoiseFilter, Thresholds, keeps, stored_noise
 from storage.queries import (
     ComparisonDetail,
     Pruned,
     comparison_detail,
     pruned_before,
     signature_counts,
+    signature_row,
     whole_minutes,
 )
 from storage.secondary_report import read_baselines
 from storage.triage import current_marks, shown_status
-
-NoiseFilter = Literal["include", "exclude", "only"]
-"""Signatures judged noise by a secondary's baseline: listed with the rest, left
-out, or listed alone. Without a secondary nothing is noise, so `only` is empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +76,7 @@ class SignatureReport:
     pruned: Pruned
     secondary: bool = False
     """Whether any endpoint had requests judged with a secondary in the window."""
+    noise: NoiseFilter = "include"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -87,6 +84,7 @@ class SignatureReport:
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "signatures": [s.to_json() for s in self.signatures],
+            "noise": self.noise,
             "secondary": self.secondary,
             "pruned": self.pruned.to_json(),
         }
@@ -103,7 +101,7 @@ def signature_report(
     limit: int | None = None,
     signature: str | None = None,
     noise: NoiseFilter = "include",
-    thresholds: BaselineThresholds | Callable[[], BaselineThresholds] | None = None,
+    thresholds: Thresholds | None = None,
 ) -> SignatureReport:
     """The run's signatures seen in [since, until) (widened to whole minutes).
 
@@ -128,14 +126,7 @@ def signature_report(
     shown = shown_status(triage, sg.c.last_seen).label("shown_status")
     query = (
         select(window.c.n, sg, shown)
-        .join(
-            sg,
-            and_(
-                sg.c.run_id == run_id,
-                sg.c.signature == window.c.signature,
-                sg.c.endpoint == window.c.endpoint,
-            ),
-        )
+        .join(sg, signature_row(window, run_id))
         .outerjoin(
             triage, and_(triage.c.signature == sg.c.signature, triage.c.endpoint == sg.c.endpoint)
         )
@@ -165,18 +156,14 @@ def signature_report(
             status=row["shown_status"],
             examples=tuple(json_value(row["example_request_ids"])),
             paths=tuple((path, kind) for path, kind in json_value(row["paths"])),
-            noise=signature_noise(
-                (fold(path) for path, _ in json_value(row["paths"])),
-                baseline.get(row["endpoint"]),
-                judged_by,
-            ),
+            noise=stored_noise(row["paths"], baseline.get(row["endpoint"]), judged_by),
         )
         for row in rows
     ]
     if noise != "include":
-        found = [s for s in found if bool(s.noise) == (noise == "only")][:limit]
+        found = [s for s in found if keeps(noise, bool(s.noise))][:limit]
     return SignatureReport(
-        run_id, since, until, tuple(found), Pruned.of(gone, since), bool(baseline)
+        run_id, since, until, tuple(found), Pruned.of(gone, since), bool(baseline), noise
     )
 
 

@@ -7,6 +7,11 @@ a quiet one with zeros, and one whose time retention removed is marked
 rollups; latency percentiles come from the bucket's merged histograms
 (`storage.latency`): for steps of whole 5-minute spans, from the compacted
 spans still true to their minutes (`storage.compaction`), else from the minutes.
+
+With a secondary in the window, each bucket also counts its mismatches whose
+problem the baseline explains over the whole window (`storage.noise_filter`),
+from the signature rollups; the filter leaves them out of the bucket's
+mismatches, or keeps them alone. Totals, orphans, errors and latency stay as stored.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, TextClause, bindparam, text
 
-from storage import compaction, latency
+from analysis.baseline import BaselineThresholds
+from storage import compaction, latency, noise_filter
 from storage.engine import guard
 from storage.models import LIVE_RUN, UTCDateTime
+from storage.noise_filter import NoiseFilter, Thresholds
 from storage.queries import pruned_before, whole_minutes
 
 STEPS: dict[str, timedelta] = {
@@ -56,7 +63,12 @@ class Latency:
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
-    """One step of one endpoint's series."""
+    """One step of one endpoint's series.
+
+    `mismatches` as the noise filter counts them; `noise`: the bucket's
+    mismatches whose problem is noise, whatever the filter (None: the
+    endpoint had no secondary in the window).
+    """
 
     start: datetime
     total: int
@@ -66,6 +78,7 @@ class Bucket:
     primary: Latency
     candidate: Latency
     pruned: bool = False
+    noise: int | None = None
 
     @property
     def mismatch_rate(self) -> float:
@@ -84,6 +97,7 @@ class Bucket:
                 "candidate": self.candidate.to_json(),
             },
             "pruned": self.pruned,
+            "noise": self.noise,
         }
 
 
@@ -93,9 +107,15 @@ class Series:
 
     endpoint: str
     buckets: tuple[Bucket, ...]
+    secondary: bool = False
+    """Whether the endpoint had requests judged with a secondary in the window."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"endpoint": self.endpoint, "buckets": [b.to_json() for b in self.buckets]}
+        return {
+            "endpoint": self.endpoint,
+            "buckets": [b.to_json() for b in self.buckets],
+            "secondary": self.secondary,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +127,9 @@ class TimeSeries:
     since: datetime
     until: datetime
     series: tuple[Series, ...]
+    noise: NoiseFilter = "include"
+    secondary: bool = False
+    """Whether any endpoint had requests judged with a secondary in the window."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,6 +138,8 @@ class TimeSeries:
             "since": self.since.isoformat(),
             "until": self.until.isoformat(),
             "series": [s.to_json() for s in self.series],
+            "noise": self.noise,
+            "secondary": self.secondary,
         }
 
 
@@ -167,10 +192,14 @@ def timeseries(
     step: str = "5m",
     endpoint: str | None = None,
     run_id: str = LIVE_RUN,
+    noise: NoiseFilter = "include",
+    thresholds: Thresholds | None = None,
 ) -> TimeSeries:
     """Each endpoint's buckets over [since, until) (endpoints with traffic in it).
 
-    Raises ValueError for an unknown step, an empty window, or one needing
+    `noise` keeps or leaves out the mismatches a secondary's baseline explains
+    over the window, judged with `thresholds` (default: Diffy's). Raises
+    ValueError for an unknown step, an empty window, or one needing
     more than `MAX_BUCKETS` buckets.
     """
     if step not in STEPS:
@@ -199,17 +228,30 @@ def timeseries(
         else:
             tallies = _span_tallies(connection, where, params, size)
         gone = pruned_before(connection).get("rollups")
+        judged = noise_filter.judge(
+            connection, run_id, endpoint, since, until, thresholds or BaselineThresholds()
+        )
+        noisy = noise_filter.noise_per_bucket(connection, judged, run_id, since, until, size)
     base = (first - _EPOCH) // size
+
     series = tuple(
         Series(
             name,
             tuple(
-                _bucket(first + i * size, per_endpoint.get(base + i), gone) for i in range(count)
+                _bucket(
+                    first + i * size,
+                    per_endpoint.get(base + i),
+                    gone,
+                    noise,
+                    judged.noise_count(name, noisy.get((name, base + i), 0)),
+                )
+                for i in range(count)
             ),
+            judged.has_secondary(name),
         )
         for name, per_endpoint in sorted(tallies.items())
     )
-    return TimeSeries(run_id, step, since, until, series)
+    return TimeSeries(run_id, step, since, until, series, noise, judged.secondary)
 
 
 def _minute_tallies(
@@ -272,18 +314,25 @@ def _typed(statement: str) -> TextClause:
     )
 
 
-def _bucket(start: datetime, tally: _Tally | None, gone: datetime | None) -> Bucket:
+def _bucket(
+    start: datetime,
+    tally: _Tally | None,
+    gone: datetime | None,
+    mode: NoiseFilter = "include",
+    noise: int | None = None,
+) -> Bucket:
     pruned = gone is not None and start < gone
     if tally is None:
         empty = Latency(None, None)
-        return Bucket(start, 0, 0, 0, 0, empty, empty, pruned)
+        return Bucket(start, 0, 0, 0, 0, empty, empty, pruned, noise)
     return Bucket(
         start,
         tally.total,
-        tally.mismatches,
+        noise_filter.filtered(mode, tally.mismatches, noise or 0),
         tally.orphans,
         tally.errors,
         Latency.of(latency.merge_dense(tally.primary)),
         Latency.of(latency.merge_dense(tally.candidate)),
         pruned,
+        noise,
     )

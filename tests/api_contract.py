@@ -21,9 +21,13 @@ from fastapi.testclient import TestClient
 import storage
 from analysis.alerts import Alert, Sample
 from api import ApiConfig, create_app
+from comparator import RuleSet
 from shadowdiff.cli import main
 from storage.alert_store import StoredAlert, save_alerts
 from storage.models import LIVE_RUN
+from streams.pipeline import run_pipeline
+from streams.synthetic.secondary import QUOTES, bugs, quotes, users
+from streams.synthetic.secondary import T0 as T_SECONDARY
 from tests.storage_contract import DATASET, RULES, T0, dataset
 
 TOKEN = "contract-token-0123456789abcdef"
@@ -261,6 +265,66 @@ class ApiContract:
             client.get("/api/v1/readiness", params={"until": "end", "run": "x"}).json()["endpoints"]
             == []
         )
+
+    def test_noise_is_a_parameter_of_every_list_as_of_the_cli(
+        self, client: TestClient, loaded: str
+    ) -> None:
+        engine = storage.connect(loaded)
+        writer = storage.ResultWriter(engine, run_id="with-secondary", rules_version=RULES)
+        run_pipeline(quotes(100) + users(20), RuleSet.default(), writer)
+        engine.dispose()
+        window = {"run": "with-secondary", "since": T_SECONDARY.isoformat()}
+        window["until"] = (T_SECONDARY + timedelta(minutes=5)).isoformat()
+        cli_args = [arg for name, value in window.items() for arg in (f"--{name}", value)]
+        bug = bugs(100)
+
+        def get(route: str, noise: str, **more: str) -> Any:
+            answer = client.get(f"/api/v1/{route}", params={**window, "noise": noise, **more})
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        for noise in ("include", "exclude", "only"):
+            body = get("endpoints", noise)
+            assert body == cli_json("mismatches", "--db", loaded, *cli_args, "--noise", noise)
+            assert (body["noise"], body["secondary"]) == (noise, True)
+            series = get("endpoints/timeseries", noise, step="1m")
+            cli = cli_json(
+                "timeseries", "--db", loaded, *cli_args, "--step", "1m", "--noise", noise
+            )
+            assert series == cli
+            listed = get("signatures", noise)
+            assert (
+                listed["signatures"]
+                == cli_json("signatures", "--db", loaded, *cli_args, "--noise", noise)["signatures"]
+            )
+        quotes_row = {
+            noise: next(e for e in get("endpoints", noise)["endpoints"] if e["endpoint"] == QUOTES)
+            for noise in ("include", "exclude", "only")
+        }
+        assert [quotes_row[n]["mismatches"] for n in ("include", "exclude", "only")] == [
+            100,
+            bug,
+            100 - bug,
+        ]
+        assert quotes_row["exclude"]["noise"] == 100 - bug
+        buckets = [
+            (b["mismatches"], b["noise"])
+            for s in get("endpoints/timeseries", "exclude", step="1m")["series"]
+            if s["endpoint"] == QUOTES
+            for b in s["buckets"]
+            if b["total"]
+        ]
+        assert buckets == [(bug, 100 - bug)]
+        assert {s["noise"] for s in get("signatures", "only")["signatures"]} == {True}
+        bad = client.get("/api/v1/endpoints", params={"noise": "sometimes"})
+        assert bad.status_code in (400, 422)
+        assert bad.headers["content-type"] == PROBLEM
+
+    def test_without_a_secondary_noise_changes_nothing(self, client: TestClient) -> None:
+        plain = client.get("/api/v1/endpoints").json()
+        excluded = client.get("/api/v1/endpoints", params={"noise": "exclude"}).json()
+        assert plain["secondary"] is False and plain["noise"] == "include"
+        assert {**excluded, "noise": "include"} == plain
 
     def test_health_needs_no_token(self, loaded: str) -> None:
         engine = storage.connect(loaded)

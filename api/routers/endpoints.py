@@ -8,8 +8,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Engine
 
 import storage
+from analysis.baseline import BaselineThresholds
 from api.body import json_answer
-from api.params import EndpointFilter, Window, engine_of, window
+from api.params import (
+    EndpointFilter,
+    NoiseQuery,
+    Window,
+    engine_of,
+    thresholds_of,
+    window,
+)
 from api.problems import Problem, responses
 from api.schemas import EndpointsOut, TimeSeriesOut
 from storage.timeseries import STEPS, timeseries
@@ -26,13 +34,17 @@ async def endpoints(
     request: Request,
     engine: Annotated[Engine, Depends(engine_of)],
     w: Annotated[Window, Depends(window)],
+    thresholds: Annotated[BaselineThresholds, Depends(thresholds_of)],
     endpoint: EndpointFilter = None,
     top: Annotated[int, Query(ge=0, le=50, description="top differing paths each")] = 5,
+    noise: NoiseQuery = "include",
 ) -> Response:
     """Per-endpoint totals, verdicts, mismatch rate, top differing paths and examples.
 
     The figures of `shadowdiff mismatches`: counted per whole minute (a bound
-    inside a minute takes that minute whole), most mismatches first.
+    inside a minute takes that minute whole), most mismatches first. With a
+    secondary, `noise` counts each endpoint's mismatches its baseline explains,
+    and the `noise` parameter leaves them out or keeps them alone.
     """
     return await json_answer(
         request,
@@ -43,6 +55,8 @@ async def endpoints(
             until=w.until,
             run_id=w.run_id,
             top_paths=top,
+            noise=noise,
+            thresholds=thresholds,
         ).to_json(),
     )
 
@@ -52,13 +66,17 @@ async def endpoint_timeseries(
     request: Request,
     engine: Annotated[Engine, Depends(engine_of)],
     w: Annotated[Window, Depends(window)],
+    thresholds: Annotated[BaselineThresholds, Depends(thresholds_of)],
     endpoint: EndpointFilter = None,
     step: Annotated[str, Query(description=f"bucket size: {', '.join(STEPS)}")] = "5m",
+    noise: NoiseQuery = "include",
 ) -> Response:
     """Mismatch rate, volume, orphans, errors and each side's p50/p95 per bucket.
 
     One endpoint's series with `endpoint`, every endpoint's without. The window
-    defaults to the last 7 days up to now, as `shadowdiff timeseries`.
+    defaults to the last 7 days up to now, as `shadowdiff timeseries`. With a
+    secondary, each bucket counts its noise, and the `noise` parameter leaves
+    it out of the bucket's mismatches or keeps it alone.
     """
     since = w.since
     if since is None:
@@ -72,7 +90,14 @@ async def endpoint_timeseries(
     def series() -> dict[str, Any]:
         try:
             found = timeseries(
-                engine, since=since, until=until, step=step, endpoint=endpoint, run_id=w.run_id
+                engine,
+                since=since,
+                until=until,
+                step=step,
+                endpoint=endpoint,
+                run_id=w.run_id,
+                noise=noise,
+                thresholds=thresholds,
             )
         except ValueError as error:
             raise Problem(400, str(error)) from None

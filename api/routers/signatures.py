@@ -7,8 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Engine
 
+from analysis.baseline import BaselineThresholds
 from api.body import json_answer
-from api.params import MAX_TEXT, EndpointFilter, Window, engine_of, window
+from api.params import (
+    MAX_TEXT,
+    EndpointFilter,
+    NoiseQuery,
+    Window,
+    engine_of,
+    thresholds_of,
+    window,
+)
 from api.problems import Problem, responses
 from api.schemas import SignatureDetailOut, SignaturesOut
 from storage.models import SignatureStatus
@@ -24,13 +33,17 @@ async def signatures(
     request: Request,
     engine: Annotated[Engine, Depends(engine_of)],
     w: Annotated[Window, Depends(window)],
+    thresholds: Annotated[BaselineThresholds, Depends(thresholds_of)],
     endpoint: EndpointFilter = None,
     status: Annotated[SignatureStatus | None, Query(description="triage state")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SIGNATURES, description="at most this many")] = 100,
+    noise: NoiseQuery = "include",
 ) -> Response:
     """Signatures seen in the window, most frequent first (`shadowdiff signatures`).
 
-    Counts are over the window, all time without `since` / `until`.
+    Counts are over the window, all time without `since` / `until`. With a
+    secondary, each says whether its baseline explains it (`noise`), and the
+    `noise` parameter leaves those out or lists them alone.
     """
     return await json_answer(
         request,
@@ -42,6 +55,8 @@ async def signatures(
             status=status,
             run_id=w.run_id,
             limit=limit,
+            noise=noise,
+            thresholds=thresholds,
         ).to_json(),
     )
 

@@ -9,7 +9,9 @@ import storage
 from shadowdiff.closest import note_unknown_endpoint
 from shadowdiff.commands.db import db_option, open_store, store_errors
 from shadowdiff.display import path_text
+from shadowdiff.noise_option import noise_option, settings_thresholds
 from shadowdiff.window import window, window_options
+from storage.noise_filter import NoiseFilter
 
 
 def format_report(report: storage.MismatchReport) -> str:
@@ -18,10 +20,13 @@ def format_report(report: storage.MismatchReport) -> str:
         return "\n".join(
             ["no comparisons stored for this run and time range", *report.pruned.notes()]
         )
-    header = ("endpoint", "total", "mismatch", "rate", "orphans", "errors", "examples")
+    # The noise column only where a secondary says what noise is: else the table is as ever.
+    noise = ("noise",) if report.secondary else ()
+    header = ("endpoint", "total", "mismatch", "rate", "orphans", "errors", *noise, "examples")
     rows = [header]
     for e in report.endpoints:
         errors = sum(n for v, n in e.verdicts.items() if v.startswith("error_"))
+        noise_cell = ("-" if e.noise is None else str(e.noise),) if report.secondary else ()
         rows.append(
             (
                 e.endpoint,
@@ -30,11 +35,12 @@ def format_report(report: storage.MismatchReport) -> str:
                 f"{e.mismatch_rate:.1%}",
                 str(e.orphans),
                 str(errors),
+                *noise_cell,
                 " ".join(e.examples),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    numeric = {1, 2, 3, 4, 5}
+    numeric = set(range(1, len(header) - 1))
     lines = []
     for row in rows:
         cells = [
@@ -53,9 +59,21 @@ def format_report(report: storage.MismatchReport) -> str:
             path = path_text(p.path)
             lines.append(f"  {name:<{w_name}}  {p.count:>{w_count}}  {p.kind:<{w_kind}}  {path}")
     notes = report.pruned.notes()
+    if report.secondary:
+        notes.insert(0, NOISE_NOTES[report.noise])
     if notes:
         lines.extend(["", *notes])
     return "\n".join(lines)
+
+
+NOISE_NOTES: dict[NoiseFilter, str] = {
+    "include": "noise: mismatches a secondary's baseline explains, counted in mismatch "
+    "(--noise exclude leaves them out)",
+    "exclude": "noise: mismatches a secondary's baseline explains, left out of mismatch, "
+    "paths and examples",
+    "only": "noise: only the mismatches a secondary's baseline explains",
+}
+"""The line under a report with a secondary: what its mismatch column counts."""
 
 
 @click.command("mismatches")
@@ -69,6 +87,7 @@ def format_report(report: storage.MismatchReport) -> str:
     show_default=True,
     help="Top paths per endpoint.",
 )
+@noise_option("Mismatches")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 def command(
@@ -77,6 +96,7 @@ def command(
     until: str | None,
     run_id: str,
     top_paths: int,
+    noise: NoiseFilter,
     as_json: bool,
     db_url: str | None,
 ) -> None:
@@ -86,12 +106,24 @@ def command(
     differ; errors and orphans (one side never arrived) are counted apart. Counts
     are per minute of event time: a bound inside a minute takes that minute whole.
     Top paths count requests per differing path, array indices shown as [*].
+
+    With a secondary (a second copy of the old backend, `side: secondary`), a
+    mismatch whose problem differs between primary and secondary about as
+    often is noise, judged over the window: the noise column counts it, and
+    --noise leaves it out of mismatch, paths and examples, or shows it alone.
     """
     start, end = window(since, until)
     engine = open_store(db_url, existing=True)
     with store_errors():
         report = storage.mismatch_report(
-            engine, endpoint=endpoint, since=start, until=end, run_id=run_id, top_paths=top_paths
+            engine,
+            endpoint=endpoint,
+            since=start,
+            until=end,
+            run_id=run_id,
+            top_paths=top_paths,
+            noise=noise,
+            thresholds=settings_thresholds,
         )
     if as_json:
         click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())

@@ -86,6 +86,7 @@ def command(host: str, port: int, cache_seconds: float, workers: int, db_url: st
         tokens=tokens,
         cache_seconds=cache_seconds,
         readiness=readiness_book(settings.rules_file),
+        noise_thresholds=settings.baseline_thresholds(),
     )
     app = create_app(config)
     click.echo(f"serving {storage.safe_url(engine)} at http://{host}:{port}/", err=True)

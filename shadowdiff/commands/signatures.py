@@ -4,18 +4,18 @@ and their triage (`signatures mark`, `signatures history`)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import get_args
 
 import click
 import orjson
 
-from analysis.baseline import BaselineThresholds
 from shadowdiff.closest import note_unknown_endpoint
 from shadowdiff.commands.db import db_option, open_store, store_errors
+from shadowdiff.noise_option import noise_option, settings_thresholds
 from shadowdiff.window import window, window_options
 from storage import triage
 from storage.models import SHOWN_STATUS_VALUES, SIGNATURE_STATUS_VALUES
-from storage.signature_report import NoiseFilter, SignatureReport, signature_report
+from storage.noise_filter import NoiseFilter
+from storage.signature_report import SignatureReport, signature_report
 
 
 def format_report(report: SignatureReport) -> str:
@@ -51,14 +51,7 @@ def format_report(report: SignatureReport) -> str:
 @click.option(
     "--limit", type=click.IntRange(min=1), default=None, help="At most this many, most first."
 )
-@click.option(
-    "--noise",
-    type=click.Choice(get_args(NoiseFilter)),
-    default="include",
-    show_default=True,
-    help="Signatures a secondary's baseline explains (Diffy's rule): listed with the rest, "
-    "left out, or alone. Needs a gateway that sends a secondary.",
-)
+@noise_option("Signatures")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 @click.pass_context
@@ -104,7 +97,7 @@ def command(
             run_id=run_id,
             limit=limit,
             noise=noise,
-            thresholds=_thresholds,
+            thresholds=settings_thresholds,
         )
     if as_json:
         click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
@@ -113,14 +106,6 @@ def command(
     if not report.signatures:
         with store_errors():
             note_unknown_endpoint(engine, run_id, endpoint)
-
-
-def _thresholds() -> BaselineThresholds:
-    # Imported here: pydantic comes with the settings, and only a run with a
-    # secondary needs them (`signature_report` asks only then).
-    from shadowdiff.settings import Settings
-
-    return Settings().baseline_thresholds()
 
 
 def _or_group(ctx: click.Context, name: str, value: str | None) -> str | None:

@@ -10,7 +10,9 @@ import orjson
 
 from shadowdiff.closest import note_unknown_endpoint
 from shadowdiff.commands.db import db_option, open_store, store_errors
+from shadowdiff.noise_option import noise_option, settings_thresholds
 from shadowdiff.window import window, window_options
+from storage.noise_filter import NoiseFilter
 from storage.timeseries import STEPS, Series, TimeSeries, timeseries
 
 
@@ -18,13 +20,23 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def summary(series: Series) -> str:
+NOISE_SAID: dict[NoiseFilter, str] = {
+    "include": "{} of them noise",
+    "exclude": "{} noise left out",
+    "only": "noise only",
+}
+"""What the mismatch figure holds, where a secondary's baseline says what noise is."""
+
+
+def summary(series: Series, noise: NoiseFilter = "include") -> str:
     """One line of figures over the whole window, under the chart."""
     total = sum(b.total for b in series.buckets)
     mismatches = sum(b.mismatches for b in series.buckets)
     rate = mismatches / total if total else 0.0
     latest = next((b for b in reversed(series.buckets) if b.total), None)
-    line = f"  {total} requests, {mismatches} mismatches ({rate:.1%})"
+    explained = sum(b.noise or 0 for b in series.buckets)
+    said = f"; {NOISE_SAID[noise].format(explained)}" if series.secondary else ""
+    line = f"  {total} requests, {mismatches} mismatches ({rate:.1%}{said})"
     line += f", {sum(b.orphans for b in series.buckets)} orphans"
     line += f", {sum(b.errors for b in series.buckets)} errors"
     if latest is not None:
@@ -47,7 +59,7 @@ def format_series(report: TimeSeries, *, color: bool) -> str:
     parts = []
     for series in report.series:
         parts.append(chart(series, color=color))
-        parts.append(summary(series))
+        parts.append(summary(series, report.noise))
         parts.append("")
     return "\n".join(parts).rstrip()
 
@@ -62,6 +74,7 @@ def format_series(report: TimeSeries, *, color: bool) -> str:
     show_default=True,
     help="Bucket size.",
 )
+@noise_option("Mismatches")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 def command(
@@ -70,6 +83,7 @@ def command(
     until: str | None,
     run_id: str,
     step: str,
+    noise: NoiseFilter,
     as_json: bool,
     db_url: str | None,
 ) -> None:
@@ -80,6 +94,10 @@ def command(
     total, mismatches, mismatch_rate, orphans, errors and each side's latency
     p50/p95 in ms. Buckets are aligned to the clock (a 5m bucket starts at :00,
     :05, ...); read from the per-minute rollups, so any window answers fast.
+
+    With a secondary, each bucket also counts its noise: mismatches whose
+    problem the secondary's baseline explains over the whole window; --noise
+    leaves them out of the bucket's mismatches, or keeps them alone.
     """
     now = datetime.now(UTC)
     start, end = window(since, until, now)
@@ -88,7 +106,14 @@ def command(
     with store_errors():
         try:
             report = timeseries(
-                engine, since=start, until=end or now, step=step, endpoint=endpoint, run_id=run_id
+                engine,
+                since=start,
+                until=end or now,
+                step=step,
+                endpoint=endpoint,
+                run_id=run_id,
+                noise=noise,
+                thresholds=settings_thresholds,
             )
         except ValueError as error:
             raise click.UsageError(str(error)) from error

@@ -18,13 +18,14 @@ from storage import partitions, pg_copy
 from tests import rollup_recount
 from tests.browse_contract import BrowseContract
 from tests.migration_check import check_upgrade_keeps_every_row
+from tests.noise_contract import NoiseContract
 from tests.storage_contract import RULES, StoreContract, dataset
 from tests.triage_contract import TriageContract
 
 pytestmark = pytest.mark.integration
 
 
-class TestPostgresStore(StoreContract, BrowseContract, TriageContract):
+class TestPostgresStore(StoreContract, BrowseContract, TriageContract, NoiseContract):
     @pytest.fixture
     def db_url(self, fresh_database: str) -> Iterator[str]:
         yield fresh_database

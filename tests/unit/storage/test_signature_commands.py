@@ -32,7 +32,8 @@ def test_the_listing_keeps_its_options_and_json_shape(filled: str) -> None:
     )  # fmt: skip
     assert code == 0, out
     report = json.loads(out)
-    assert set(report) == {"run", "since", "until", "signatures", "secondary", "pruned"}
+    assert set(report) == {"run", "since", "until", "signatures", "noise", "secondary", "pruned"}
+    assert report["noise"] == "include"
     assert report["secondary"] is False
     first = report["signatures"][0]
     assert set(first) == {

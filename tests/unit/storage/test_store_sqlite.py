@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.browse_contract import BrowseContract
+from tests.noise_contract import NoiseContract
 from tests.storage_contract import StoreContract
 from tests.triage_contract import TriageContract
 
 
-class TestSqliteStore(StoreContract, BrowseContract, TriageContract):
+class TestSqliteStore(StoreContract, BrowseContract, TriageContract, NoiseContract):
     @pytest.fixture
     def db_url(self, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'results.db'}"

@@ -18,11 +18,12 @@ import storage
 from analysis.baseline import Baseline, BaselineThresholds, PathBaseline, is_noise
 from comparator import RuleSet
 from shadowdiff.cli import main
-from shadowdiff.commands import show, signatures
+from shadowdiff.commands import mismatches, show, signatures, timeseries
 from storage import retention
+from storage.noise_filter import NoiseFilter
 from storage.readiness import readiness_traffic
 from storage.secondary_report import baselines, secondary_of
-from storage.signature_report import NoiseFilter, signature_report
+from storage.signature_report import signature_report
 from streams.capture import read_capture
 from streams.pipeline import run_pipeline
 from streams.synthetic.secondary import (
@@ -189,3 +190,46 @@ def test_readiness_counts_noise_as_agreeing_and_the_bug_as_open(db: str) -> None
     assert outcome.exit_code == 0, outcome.output
     rates = {e["endpoint"]: e["match_rate"] for e in json.loads(outcome.output)["endpoints"]}
     assert rates == {QUOTES: 1 - bugs(COUNT) / COUNT, USERS: 0.0}
+
+
+def test_mismatches_and_timeseries_filter_noise_in_text_and_json(db: str) -> None:
+    group = CliRunner()
+    bugged = bugs(COUNT)
+    window = ["--since", T0.isoformat(), "--until", (T0 + timedelta(minutes=1)).isoformat()]
+    left_out = group.invoke(mismatches.command, ["--db", db, "--noise", "exclude", "--json"])
+    assert left_out.exit_code == 0, left_out.output
+    rows = {e["endpoint"]: e for e in json.loads(left_out.output)["endpoints"]}
+    assert (rows[QUOTES]["mismatches"], rows[QUOTES]["noise"]) == (bugged, COUNT - bugged)
+    assert (rows[USERS]["mismatches"], rows[USERS]["noise"]) == (50, None)
+    table = group.invoke(mismatches.command, ["--db", db, "--noise", "only"]).output
+    assert "noise: only the mismatches a secondary's baseline explains" in table
+    quotes_line = next(line for line in table.splitlines() if line.startswith(QUOTES))
+    assert quotes_line.split()[3:5] == [str(COUNT - bugged), f"{(COUNT - bugged) / COUNT:.1%}"]
+
+    series = group.invoke(
+        timeseries.command, ["--db", db, *window, "--step", "1m", "--noise", "exclude", "--json"]
+    )
+    assert series.exit_code == 0, series.output
+    by_endpoint = {s["endpoint"]: s for s in json.loads(series.output)["series"]}
+    (bucket,) = by_endpoint[QUOTES]["buckets"]
+    assert (bucket["mismatches"], bucket["noise"]) == (bugged, COUNT - bugged)
+    assert by_endpoint[USERS]["buckets"][0]["mismatches"] == 50
+    chart = group.invoke(timeseries.command, ["--db", db, *window, "--noise", "exclude"])
+    assert f"{bugged} mismatches ({bugged / COUNT:.1%}; {COUNT - bugged} noise left out)" in (
+        chart.output
+    )
+    assert group.invoke(timeseries.command, ["--noise", "never", "--db", db]).exit_code == 2
+
+
+def test_the_commands_judge_noise_by_the_thresholds_in_the_settings(db: str) -> None:
+    # At 100 % relative nothing can be real: the price bug is noise too.
+    loose = {"NOISE_RELATIVE_THRESHOLD": "100", "NOISE_ABSOLUTE_THRESHOLD": "0"}
+    group = CliRunner(env=loose)
+    out = group.invoke(mismatches.command, ["--db", db, "--noise", "exclude", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = {e["endpoint"]: e for e in json.loads(out.output)["endpoints"]}
+    assert (rows[QUOTES]["mismatches"], rows[QUOTES]["noise"]) == (0, COUNT)
+    window = ["--since", T0.isoformat(), "--until", (T0 + timedelta(minutes=1)).isoformat()]
+    series = group.invoke(timeseries.command, ["--db", db, *window, "--noise", "only", "--json"])
+    by_endpoint = {s["endpoint"]: s for s in json.loads(series.output)["series"]}
+    assert [b["mismatches"] for b in by_endpoint[QUOTES]["buckets"] if b["total"]] == [COUNT]
