@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import yaml
 
 from analysis import AlertRulesError, RuleBook, parse_alert_rules
-from comparator import RulesError, RuleSet, load_rules
+from comparator import RuleSet
 
 rules_option = click.option(
     "--rules",
     "rules_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
+    # Read by click, so a command need not build the settings to find it.
+    envvar="RULES_FILE",
     help="YAML comparison rules (see comparator/rules.example.yaml); default: RULES_FILE "
     "or the built-in rules.",
 )
@@ -24,6 +25,9 @@ def resolve_rules(path: Path | None) -> RuleSet:
     """The rule set in `path`, or the built-in defaults; a broken file is a usage error."""
     if path is None:
         return RuleSet.default()
+    # Here: the file's parser (YAML) is for commands given a rules file.
+    from comparator import RulesError, load_rules
+
     try:
         return load_rules(path)
     except RulesError as error:
@@ -34,6 +38,8 @@ def resolve_alert_rules(path: Path | None) -> RuleBook:
     """The `alerts:` section of the rules file in `path`, or the judge's defaults."""
     if path is None:
         return RuleBook()
+    import yaml  # here: only a rules file needs the parser
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         section = data.get("alerts") if isinstance(data, dict) else None

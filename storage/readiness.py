@@ -28,7 +28,7 @@ from storage.models import (
     signature_minutes,
     signatures,
 )
-from storage.noise_filter import stored_noise
+from storage.noise_filter import Thresholds, stored_noise
 from storage.queries import minute_filters, whole_minutes
 from storage.secondary_report import read_baselines
 from storage.triage import with_triage
@@ -67,13 +67,13 @@ def readiness_traffic(
     until: datetime,
     endpoint: str | None = None,
     run_id: str = LIVE_RUN,
-    thresholds: BaselineThresholds | None = None,
+    thresholds: Thresholds | None = None,
 ) -> tuple[EndpointTraffic, ...]:
     """Each endpoint with traffic in [since, until) (widened to whole minutes), by name.
 
-    `thresholds` judge noise where a secondary was seen (default: Diffy's).
+    `thresholds` judge noise where a secondary was seen (default: Diffy's); a
+    callable there is called only then (`storage.noise_filter.Thresholds`).
     """
-    thresholds = thresholds or BaselineThresholds()
     start, end = whole_minutes(since, until)
     assert start is not None and end is not None
     em, sm, sg = endpoint_minutes, signature_minutes, signatures
@@ -113,11 +113,14 @@ def readiness_traffic(
             first[name] = minute
             histograms[name] = (latency.decode(primary), latency.decode(candidate))
         baseline = read_baselines(connection, run_id, endpoint, start, end)
+        if callable(thresholds):
+            thresholds = thresholds() if baseline else None
+        judged_by = thresholds or BaselineThresholds()
         for name, n, first_seen, status, paths in connection.execute(problems):
             if status == "expected":
                 expected[name] = expected.get(name, 0) + int(n)
                 continue
-            if name in baseline and stored_noise(paths, baseline[name], thresholds):
+            if name in baseline and stored_noise(paths, baseline[name], judged_by):
                 noise[name] = noise.get(name, 0) + int(n)
                 continue
             if status in OPEN_STATUSES:

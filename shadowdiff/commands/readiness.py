@@ -9,15 +9,14 @@ from typing import Any
 
 import click
 import orjson
-import yaml
 
 from analysis.readiness import Evidence, Latency, Readiness, judge_readiness
 from analysis.readiness_rules import ReadinessBook, ReadinessRulesError, parse_readiness_rules
 from shadowdiff.closest import note_unknown_endpoint
 from shadowdiff.commands.db import db_option, open_store, store_errors
+from shadowdiff.noise_option import settings_thresholds
 from shadowdiff.recent import recent_options, recent_window
 from shadowdiff.rules import resolve_rules, rules_option
-from shadowdiff.settings import Settings
 from storage import latency
 from storage.readiness import EndpointTraffic, readiness_traffic
 
@@ -26,6 +25,8 @@ def readiness_book(path: Path | None) -> ReadinessBook:
     """The `readiness:` section of the rules file at `path` (defaults without one)."""
     if path is None:
         return ReadinessBook()
+    import yaml  # here: only a rules file needs the parser
+
     resolve_rules(path)  # the whole file must be a good rules file
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     try:
@@ -121,7 +122,7 @@ def command(
     come from the rules file's `readiness:` section (see README).
     """
     now = datetime.now(UTC)
-    book = readiness_book(rules_file or Settings().rules_file)
+    book = readiness_book(rules_file)
     engine = open_store(db_url, existing=True)
     with store_errors():
         since, end = recent_window(length, until, engine, run_id, now, flag="--window")
@@ -131,7 +132,7 @@ def command(
             until=end,
             endpoint=endpoint,
             run_id=run_id,
-            thresholds=Settings().baseline_thresholds(),
+            thresholds=settings_thresholds,
         )
     found = []
     for t in traffic:

@@ -35,6 +35,8 @@ NOT_FOR_QUERIES = (
     "yaml",
     "sqlalchemy.orm",
     "comparator.rules_file",
+    "comparator.rules",
+    "comparator.pair",
     "analysis.judge",
 )
 """What a query given `--db` or DATABASE_URL does without (it needs SQLAlchemy Core)."""
