@@ -11,9 +11,9 @@ install, as it is wherever a C compiler was at hand, or runs interpreted.
 
 The other names are imported on first use, not with the package: the store's
 tables need only `comparator.model`'s enums, and a query command should not pay
-for the rules file parser (YAML). `_HOMES` says where each name lives. `compare`
-is imported at once: it shares its name with its module, which the import
-system sets on the package when that module loads, over a lazy export.
+for the rules file parser (YAML) nor the comparison itself. `_HOMES` says where
+each name lives. (`compare` lives in `comparator.pair`: a module of the same
+name as an export would be set on the package over it when it loads.)
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from comparator.compare import compare
-
 if TYPE_CHECKING:
     from comparator.model import Comparison, Difference, Kind, Observation, Result, Verdict
+    from comparator.pair import compare
     from comparator.rules import DEFAULT_HEADERS, RuleSet
     from comparator.rules_file import RulesError, load_rules, parse_rules
     from comparator.signature import orphan
@@ -44,6 +43,7 @@ _HOMES = {
     "parse_rules": "comparator.rules_file",
     "orphan": "comparator.signature",
     "COMPILED": "comparator.walk",
+    "compare": "comparator.pair",
 }
 
 

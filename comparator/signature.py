@@ -11,10 +11,13 @@ split one problem into many.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from comparator.model import Comparison, Kind, Verdict
-from comparator.rules import RuleSet
-from comparator.walk import Found
+
+if TYPE_CHECKING:  # annotations only: readers of stored summaries need neither
+    from comparator.rules import RuleSet
+    from comparator.walk import Found
 
 SUMMARY_ITEMS = 5
 """How many (kind, path) items a summary spells out before `(+N more)`."""

@@ -14,7 +14,7 @@ FORBIDDEN = ("faust", "aiokafka", "sqlalchemy", "kafka", "mode")
 
 def test_importing_comparator_loads_no_io_framework() -> None:
     code = (
-        "import sys, comparator, comparator.compare, comparator.rules_file\n"
+        "import sys, comparator, comparator.pair, comparator.rules_file\n"
         f"bad = [m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}]\n"
         "print(','.join(bad))\n"
     )
