@@ -16,8 +16,8 @@ rules_option = click.option(
     default=None,
     # Read by click, so a command need not build the settings to find it.
     envvar="RULES_FILE",
-    help="YAML comparison rules (see comparator/rules.example.yaml); default: RULES_FILE "
-    "or the built-in rules.",
+    show_envvar=True,  # in the help, and in the error when the variable names no file
+    help="YAML comparison rules (see comparator/rules.example.yaml); without: the built-in rules.",
 )
 
 

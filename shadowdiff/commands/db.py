@@ -25,7 +25,8 @@ db_option = click.option(
     # Read by click, so a query started with DATABASE_URL set need not build the
     # settings (pydantic is a third of such a command's start).
     envvar="DATABASE_URL",
-    help="Database URL (postgresql://... or sqlite:///FILE); default: DATABASE_URL.",
+    show_envvar=True,
+    help="Database URL (postgresql://... or sqlite:///FILE).",
 )
 
 

@@ -127,7 +127,8 @@ def _reads_database_url(args: list[str]) -> bool:
             break
         command = command.commands[word]
     return command is not None and any(
-        "--db" in p.opts and "DATABASE_URL" in (getattr(p, "help", "") or "")
+        "--db" in p.opts
+        and (p.envvar == "DATABASE_URL" or "DATABASE_URL" in (getattr(p, "help", "") or ""))
         for p in command.params
     )
 

@@ -98,3 +98,17 @@ def test_a_usage_error_exits_2_with_the_usage_line(name: str) -> None:
     assert code == 2
     assert out.startswith(f"Usage: main {name}") or out.startswith(f"Usage: shadowdiff {name}")
     assert "Error: No such option: --no-such-flag" in out
+
+
+def test_a_setting_read_as_a_default_is_named_when_it_is_wrong(db: str, tmp_path: Path) -> None:
+    missing = tmp_path / "no-rules.yaml"
+    outcome = CliRunner().invoke(main, ["readiness", "--db", db], env={"RULES_FILE": str(missing)})
+    assert outcome.exit_code == 2
+    assert "RULES_FILE" in outcome.output and str(missing) in outcome.output
+
+
+def test_the_store_is_found_by_database_url_as_by_db(db: str) -> None:
+    by_flag = CliRunner().invoke(main, ["mismatches", "--json", "--db", db])
+    by_env = CliRunner().invoke(main, ["mismatches", "--json"], env={"DATABASE_URL": db})
+    assert by_env.exit_code == 0 and by_env.output == by_flag.output
+    assert '"req-root"' in by_env.output
