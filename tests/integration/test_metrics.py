@@ -133,9 +133,7 @@ def test_metrics_count_the_traffic_and_a_restarted_worker_counts_no_replay(
     expected = len(first.truth)
     assert wait_for_rows(engine, expected, worker, SETTLE_TIMEOUT_S) == expected, worker.tail()
 
-    before = datetime.now(UTC)
     samples = scrape_until(port, worker, expected)
-    after = datetime.now(UTC)
     verdicts, kinds = stored_counts(engine)
     assert by(samples, "shadowdiff_comparisons_total", "endpoint", "verdict") == verdicts
     assert by(samples, "shadowdiff_differences_total", "endpoint", "kind") == kinds
@@ -144,18 +142,13 @@ def test_metrics_count_the_traffic_and_a_restarted_worker_counts_no_replay(
     assert by(samples, "shadowdiff_dead_letters_total", "failure") == {
         (code,): float(n) for code, n in failures.items()
     }
-    # The batch histogram is checked for its shape, never for how long a batch took:
-    # every observation lands in the +Inf bucket, and some batch was observed.
-    batches = samples[("shadowdiff_store_batch_duration_seconds_count", frozenset())]
-    inf = frozenset({("le", "+Inf")})
-    assert samples[("shadowdiff_store_batch_duration_seconds_bucket", inf)] == batches > 0
+    # Wiring only: what each batch observes, and how the event-time lag is
+    # computed, are unit-tested with a fixed clock (tests/unit/streams/test_metrics.py).
+    # Here: one observation per stored batch, and a batch holds one verdict or more.
+    stored_batches = samples[("shadowdiff_store_batch_duration_seconds_count", frozenset())]
+    assert 1 <= stored_batches <= expected
     assert samples[("shadowdiff_store_retries_total", frozenset())] == 0
-    # The lag is, by definition, the scrape's clock minus the newest event time
-    # stored: the two added up must fall inside the scrape.
-    with engine.connect() as connection:
-        newest = connection.execute(text("SELECT max(observed_at) FROM comparisons")).scalar_one()
-    event_lag = timedelta(seconds=samples[("shadowdiff_event_time_lag_seconds", frozenset())])
-    assert before - timedelta(seconds=1) <= newest + event_lag <= after + timedelta(seconds=1)
+    assert ("shadowdiff_event_time_lag_seconds", frozenset()) in samples
     lag = by(samples, "shadowdiff_consumer_lag_records", "partition")
     assert set(lag) == {("0",), ("1",), ("2",), ("3",)}  # ticks reach every partition
     assert ("shadowdiff_join_pending_sides", frozenset()) in samples
