@@ -31,6 +31,7 @@ from storage.queries import (
     unmatched_examples,
     whole_minutes,
 )
+from storage.secondary_report import read_baselines
 
 MISMATCH_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if k.is_mismatch)
 ORPHAN_VERDICTS: tuple[str, ...] = tuple(v.value for v in Verdict if v.is_orphan)
@@ -151,20 +152,30 @@ def mismatch_report(
     verdict_counts = select(em.c.endpoint, *sums).where(*where).group_by(em.c.endpoint)
     sg = signatures
     problem_counts = signature_counts(run_id, endpoint, since, until)
-    with_paths = select(
-        problem_counts.c.endpoint, problem_counts.c.signature, problem_counts.c.n, sg.c.paths
+    problems = select(
+        problem_counts.c.endpoint,
+        problem_counts.c.signature,
+        problem_counts.c.n,
+        sg.c.summary,
+        sg.c.paths,
     ).join(sg, signature_row(problem_counts, run_id))
 
     verdicts: dict[str, dict[str, int]] = {}
     paths: dict[str, dict[tuple[str, str], int]] = {}
     noisy: dict[str, int] = {}
     with guard(engine), engine.connect() as connection:
-        judged = noise_filter.judge(connection, run_id, endpoint, since, until, thresholds)
         for row in connection.execute(verdict_counts).mappings():
             counts = {v: int(row[v]) for v in VERDICT_COLUMNS if row[v]}
             if counts:
                 verdicts[row["endpoint"]] = counts
-        for name, signature, n, problem in connection.execute(with_paths):
+        seen = connection.execute(problems).all()
+        # The noise judgement reads the same problems: judged from these rows.
+        judged = noise_filter.explained(
+            read_baselines(connection, run_id, endpoint, since, until),
+            ((name, signature, summary, stored) for name, signature, _, summary, stored in seen),
+            thresholds,
+        )
+        for name, signature, n, _, problem in seen:
             is_noise = judged.is_noise(name, signature)
             if is_noise:
                 noisy[name] = noisy.get(name, 0) + int(n)

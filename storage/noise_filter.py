@@ -18,7 +18,7 @@ the window it reads one small table and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -111,17 +111,34 @@ def judge(
     baselines = read_baselines(connection, run_id, endpoint, since, until)
     if not baselines:
         return NoiseJudgement()
-    rule = thresholds() if callable(thresholds) else thresholds
     counts, sg = signature_counts(run_id, endpoint, since, until), signatures
     seen = (
         select(sg.c.endpoint, sg.c.signature, sg.c.summary, sg.c.paths)
         .join(counts, signature_row(counts, run_id))
         .where(counts.c.endpoint.in_(sorted(baselines)))
     )
+    return explained(baselines, connection.execute(seen), thresholds)
+
+
+def explained(
+    baselines: Mapping[str, Baseline],
+    problems: Iterable[tuple[str, str, str, str]],
+    thresholds: Thresholds,
+) -> NoiseJudgement:
+    """Which of the window's `problems` (endpoint, signature, summary, stored
+    paths), mismatches on an endpoint with a baseline, that baseline explains.
+
+    For a caller that reads the window's problems anyway (the mismatch report);
+    `judge` reads them itself.
+    """
+    if not baselines:
+        return NoiseJudgement()
+    rule = thresholds() if callable(thresholds) else thresholds
     noise = frozenset(
         (name, signature)
-        for name, signature, summary, paths in connection.execute(seen)
-        if (summary_verdict(name, summary) or Verdict.MISMATCH) is Verdict.MISMATCH
+        for name, signature, summary, paths in problems
+        if name in baselines
+        and (summary_verdict(name, summary) or Verdict.MISMATCH) is Verdict.MISMATCH
         and stored_noise(paths, baselines[name], rule)
     )
     return NoiseJudgement(baselines, noise)
