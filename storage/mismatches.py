@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from analysis.baseline import BaselineThresholds
 from comparator.model import Kind, Verdict
 from storage import noise_filter
 from storage.engine import guard
@@ -144,7 +143,6 @@ def mismatch_report(
     `thresholds` (default: Diffy's; `noise_filter.Thresholds`); totals, errors and
     orphans stay as stored.
     """
-    thresholds = thresholds or BaselineThresholds()
     since, until = whole_minutes(since, until)
     em = endpoint_minutes
     where = minute_filters(em, run_id, endpoint, since, until)

@@ -48,6 +48,14 @@ over traffic without one never builds them (a command reading its settings
 pays for it in start-up time)."""
 
 
+def rule_of(thresholds: Thresholds | None) -> BaselineThresholds:
+    """The thresholds to judge with: `thresholds` itself, what a callable gives
+    (called now: call this only once a baseline is found), or Diffy's."""
+    if callable(thresholds):
+        return thresholds()
+    return thresholds or BaselineThresholds()
+
+
 def stored_noise(
     paths: str, baseline: Baseline | None, thresholds: BaselineThresholds
 ) -> bool | None:
@@ -104,7 +112,7 @@ def judge(
     endpoint: str | None,
     since: datetime | None,
     until: datetime | None,
-    thresholds: Thresholds,
+    thresholds: Thresholds | None,
 ) -> NoiseJudgement:
     """The window's noise (bounds in whole minutes): baselines, then the mismatch
     problems seen on endpoints with one whose every path the baseline explains."""
@@ -123,7 +131,7 @@ def judge(
 def explained(
     baselines: Mapping[str, Baseline],
     problems: Iterable[tuple[str, str, str, str]],
-    thresholds: Thresholds,
+    thresholds: Thresholds | None,
 ) -> NoiseJudgement:
     """Which of the window's `problems` (endpoint, signature, summary, stored
     paths), mismatches on an endpoint with a baseline, that baseline explains.
@@ -133,7 +141,7 @@ def explained(
     """
     if not baselines:
         return NoiseJudgement()
-    rule = thresholds() if callable(thresholds) else thresholds
+    rule = rule_of(thresholds)
     noise = frozenset(
         (name, signature)
         for name, signature, summary, paths in problems

@@ -28,7 +28,7 @@ from storage.models import (
     signature_minutes,
     signatures,
 )
-from storage.noise_filter import Thresholds, stored_noise
+from storage.noise_filter import Thresholds, rule_of, stored_noise
 from storage.queries import minute_filters, whole_minutes
 from storage.secondary_report import read_baselines
 from storage.triage import with_triage
@@ -113,9 +113,8 @@ def readiness_traffic(
             first[name] = minute
             histograms[name] = (latency.decode(primary), latency.decode(candidate))
         baseline = read_baselines(connection, run_id, endpoint, start, end)
-        if callable(thresholds):
-            thresholds = thresholds() if baseline else None
-        judged_by = thresholds or BaselineThresholds()
+        # Thresholds only once a baseline is found: a callable may read the settings.
+        judged_by = rule_of(thresholds) if baseline else BaselineThresholds()
         for name, n, first_seen, status, paths in connection.execute(problems):
             if status == "expected":
                 expected[name] = expected.get(name, 0) + int(n)

@@ -22,7 +22,7 @@ from analysis.baseline import BaselineThresholds
 from storage.engine import guard
 from storage.jsontext import json_value
 from storage.models import LIVE_RUN, signatures
-from storage.noise_filter import NoiseFilter, Thresholds, keeps, stored_noise
+from storage.noise_filter import NoiseFilter, Thresholds, keeps, rule_of, stored_noise
 from storage.queries import (
     ComparisonDetail,
     Pruned,
@@ -142,9 +142,8 @@ def signature_report(
         rows = connection.execute(query).mappings().all()
         gone = pruned_before(connection)
         baseline = read_baselines(connection, run_id, endpoint, since, until)
-    if callable(thresholds):
-        thresholds = thresholds() if baseline else None
-    judged_by = thresholds or BaselineThresholds()
+    # Thresholds only once a baseline is found: a callable may read the settings.
+    judged_by = rule_of(thresholds) if baseline else BaselineThresholds()
     found = [
         SignatureCount(
             signature=row["signature"],

@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, TextClause, bindparam, text
 
-from analysis.baseline import BaselineThresholds
 from storage import compaction, latency, noise_filter
 from storage.engine import guard
 from storage.models import LIVE_RUN, UTCDateTime
@@ -228,9 +227,7 @@ def timeseries(
         else:
             tallies = _span_tallies(connection, where, params, size)
         gone = pruned_before(connection).get("rollups")
-        judged = noise_filter.judge(
-            connection, run_id, endpoint, since, until, thresholds or BaselineThresholds()
-        )
+        judged = noise_filter.judge(connection, run_id, endpoint, since, until, thresholds)
         noisy = noise_filter.noise_per_bucket(connection, judged, run_id, since, until, size)
     base = (first - _EPOCH) // size
 
